@@ -1,0 +1,46 @@
+/**
+ * Every failure modelseal reports is a ModelsealError with a stable `code`.
+ * The family decides the CLI exit code (see `exitCodeFor`), so the CLI, the
+ * GitHub Action and library callers classify failures the same way.
+ */
+export type ErrorFamily =
+  /** the caller gave us something unusable: bad flags, unreadable files, malformed formats */
+  | 'input'
+  /** the inputs were well-formed but do not prove what was asked */
+  | 'verification';
+
+export class ModelsealError extends Error {
+  readonly code: string;
+  readonly family: ErrorFamily;
+  constructor(code: string, message: string, family: ErrorFamily, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+    this.family = family;
+  }
+}
+
+/** Bad usage or bad input (exit 2). */
+export class InputError extends ModelsealError {
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(code, message, 'input', options);
+  }
+}
+
+/** A manifest, statement or bundle that does not follow its format (exit 2). */
+export class FormatError extends InputError {}
+
+/** Walking the model found something we refuse to hash (exit 2). */
+export class ModelPathError extends InputError {}
+
+/** The model does not match what was signed, or the signature does not hold (exit 1). */
+export class VerificationError extends ModelsealError {
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(code, message, 'verification', options);
+  }
+}
+
+export function exitCodeFor(err: unknown): 1 | 2 {
+  if (err instanceof ModelsealError) return err.family === 'verification' ? 1 : 2;
+  return 2;
+}

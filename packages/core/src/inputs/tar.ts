@@ -1,0 +1,171 @@
+import { createReadStream } from 'node:fs';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
+import { open } from 'node:fs/promises';
+import tar from 'tar-stream';
+import { ModelPathError } from '../errors.js';
+import { createHasher, type HashType } from '../hashing/algorithms.js';
+import { checkRelativeName, isUnder } from '../paths.js';
+
+export const TAR_SUFFIXES = ['.tar', '.tar.gz', '.tgz'] as const;
+
+export function isTarballPath(p: string): boolean {
+  const lower = p.toLowerCase();
+  return TAR_SUFFIXES.some((s) => lower.endsWith(s));
+}
+
+export interface TarHashOptions {
+  hashType: HashType;
+  /** undefined: one digest per file; a number: one digest per shard of that many bytes */
+  shardSize?: number;
+  ignorePaths: readonly string[];
+  onBytes?: (n: number) => void;
+}
+
+export interface TarDigest {
+  /** file path relative to the model root */
+  path: string;
+  start: number;
+  end: number;
+  digest: Uint8Array;
+}
+
+export interface HashedTarball {
+  modelName: string;
+  digests: TarDigest[];
+  totalBytes: number;
+}
+
+function tarballBaseName(p: string): string {
+  const base = path.basename(p);
+  const lower = base.toLowerCase();
+  for (const s of TAR_SUFFIXES) if (lower.endsWith(s)) return base.slice(0, base.length - s.length);
+  return base;
+}
+
+/**
+ * Hashes a tarball of a model folder as it streams: nothing is extracted.
+ * `tar -cf m.tar model` (first entry the folder `model/`) and
+ * `tar -C model -cf m.tar .` both give the manifest of the folder itself.
+ * Links, devices, absolute or `..` names and duplicate entries are refused:
+ * extracted, such an archive would not be the folder that was hashed.
+ */
+export async function hashTarball(tarPath: string, opts: TarHashOptions): Promise<HashedTarball> {
+  const digests: TarDigest[] = [];
+  const seen = new Set<string>();
+  let top: string | undefined; // the archive's single top folder, once the first entry shows it
+  let first = true;
+  let totalBytes = 0;
+  const extract = tar.extract();
+  const where = (name: string) => `${tarPath}: entry "${name}"`;
+
+  extract.on('entry', (header, stream, next) => {
+    // The extractor reports failures; an entry stream torn down with it must not throw on its own.
+    stream.on('error', () => {});
+    const raw = header.name;
+    // Destroying the extractor (rather than next(err)) ends the pipeline with exactly one error.
+    const fail = (code: string, msg: string) => void extract.destroy(new ModelPathError(code, msg));
+    let name = raw.replace(/\/+$/, '');
+    while (name.startsWith('./')) name = name.slice(2);
+    const isRoot = name === '' || name === '.';
+    if (first) {
+      first = false;
+      if (header.type === 'directory' && !isRoot && !name.includes('/') && name !== '..' && !name.startsWith('/')) {
+        top = name;
+        stream.resume();
+        next();
+        return;
+      }
+    }
+    if (isRoot && header.type === 'directory') {
+      stream.resume();
+      next();
+      return;
+    }
+    if (top !== undefined) {
+      if (!name.startsWith(top + '/')) return fail('TAR_OUTSIDE_TOP', `${where(raw)} is outside the archive's top folder "${top}/"`);
+      name = name.slice(top.length + 1);
+    }
+    const problem = checkRelativeName(name, 'tar entry name');
+    if (problem || name === '.') return fail('TAR_BAD_NAME', `${where(raw)}: ${problem ?? 'not a file name'}`);
+    if (seen.has(name)) return fail('TAR_DUPLICATE', `${where(raw)} appears more than once`);
+    seen.add(name);
+    switch (header.type) {
+      case 'directory':
+        stream.resume();
+        next();
+        return;
+      case 'file':
+      case 'contiguous-file':
+        break;
+      case 'symlink':
+      case 'link':
+        return fail('TAR_LINK_REFUSED', `${where(raw)} is a ${header.type === 'link' ? 'hard link' : 'symbolic link'}; links in tarballs are refused`);
+      default:
+        return fail('TAR_BAD_TYPE', `${where(raw)} is a ${header.type ?? 'special'} entry; only files and folders are allowed`);
+    }
+    const ignored = opts.ignorePaths.some((p) => isUnder(name, p));
+    if (ignored) {
+      stream.resume();
+      stream.on('end', () => next());
+      return;
+    }
+    const shard = opts.shardSize;
+    let h = createHasher(opts.hashType);
+    let start = 0;
+    let pos = 0;
+    stream.on('data', (data: unknown) => {
+      const chunk = data as Buffer;
+      totalBytes += chunk.length;
+      opts.onBytes?.(chunk.length);
+      if (shard === undefined) {
+        h.update(chunk);
+        pos += chunk.length;
+        return;
+      }
+      let off = 0;
+      while (off < chunk.length) {
+        const room = start + shard - pos;
+        const take = Math.min(room, chunk.length - off);
+        h.update(chunk.subarray(off, off + take));
+        pos += take;
+        off += take;
+        if (pos === start + shard) {
+          digests.push({ path: name, start, end: pos, digest: h.digest() });
+          h = createHasher(opts.hashType);
+          start = pos;
+        }
+      }
+    });
+    stream.on('end', () => {
+      if (shard === undefined) digests.push({ path: name, start: 0, end: pos, digest: h.digest() });
+      else if (pos > start || pos === 0) digests.push({ path: name, start, end: pos, digest: h.digest() });
+      next();
+    });
+  });
+
+  try {
+    const gz = await isGzip(tarPath);
+    if (gz) await pipeline(createReadStream(tarPath), createGunzip(), extract);
+    else await pipeline(createReadStream(tarPath), extract);
+  } catch (err) {
+    if (err instanceof ModelPathError) throw err;
+    const msg = (err as Error).message;
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ModelPathError('MODEL_NOT_FOUND', `${tarPath}: no such file`, { cause: err });
+    throw new ModelPathError('TAR_CORRUPT', `${tarPath}: not a readable tarball (${msg})`, { cause: err });
+  }
+  const modelName = top ?? tarballBaseName(tarPath);
+  return { modelName, digests, totalBytes };
+}
+
+async function isGzip(p: string): Promise<boolean> {
+  const fh = await open(p, 'r');
+  try {
+    const b = Buffer.alloc(2);
+    const { bytesRead } = await fh.read(b, 0, 2, 0);
+    return bytesRead === 2 && b[0] === 0x1f && b[1] === 0x8b;
+  } finally {
+    await fh.close();
+  }
+}
