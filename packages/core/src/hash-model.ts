@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { InputError } from './errors.js';
 import { parseHashType, type HashType } from './hashing/algorithms.js';
-import { runHashTasks } from './hashing/pool.js';
+import { HashPool } from './hashing/pool.js';
 import type { HashTask } from './hashing/read-range.js';
 import { hashTarball, isTarballPath } from './inputs/tar.js';
 import { walkModel } from './inputs/walk.js';
@@ -90,7 +90,23 @@ export async function hashModel(modelPath: string, opts: HashOptions = {}): Prom
     return createManifest(t.modelName, serialization, resources);
   }
 
-  const walked = walkModel(modelPath, { ignorePaths: walkedIgnores(ignorePaths), allowSymlinks: serialization.allowSymlinks });
+  const pool = new HashPool({
+    hashType: serialization.hashType,
+    noFollow: !serialization.allowSymlinks,
+    ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
+  });
+  try {
+    return await hashFolder(modelPath, serialization, opts, pool);
+  } finally {
+    await pool.close();
+  }
+}
+
+async function hashFolder(modelPath: string, serialization: Serialization, opts: HashOptions, pool: HashPool): Promise<Manifest> {
+  const shardSize = serialization.method === 'shards' ? serialization.shardSize : undefined;
+  const algorithm = resourceAlgorithm(serialization);
+  const only = opts.onlyPaths;
+  const walked = walkModel(modelPath, { ignorePaths: serialization.ignorePaths ?? [], allowSymlinks: serialization.allowSymlinks });
   const files = walked.files.filter((f) => !only || only.has(f.name));
   const tasks: HashTask[] = [];
   const names: string[] = [];
@@ -104,23 +120,13 @@ export async function hashModel(modelPath: string, opts: HashOptions = {}): Prom
     else for (let s = 0; s < f.size; s += shardSize) add(s, Math.min(s + shardSize, f.size), shardName(f.name, s, Math.min(s + shardSize, f.size)));
   }
   const bytesTotal = files.reduce((s, f) => s + f.size, 0);
-  const digests = await runHashTasks(tasks, {
-    hashType: serialization.hashType,
-    noFollow: !serialization.allowSymlinks,
-    ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
-    ...(opts.onProgress ? { onProgress: (bytesDone: number) => opts.onProgress!({ bytesDone, bytesTotal }) } : {}),
-  });
+  const digests = await pool.run(tasks, opts.onProgress ? { onProgress: (bytesDone: number) => opts.onProgress!({ bytesDone, bytesTotal }) } : {});
   const resources: ResourceDescriptor[] = tasks.map((t) => ({
     name: names[t.id]!,
     algorithm,
     digest: Buffer.from(digests.get(t.id)!).toString('hex'),
   }));
   return createManifest(walked.modelName, serialization, resources);
-}
-
-/** A single-file model has nothing to ignore, as in model_signing. */
-function walkedIgnores(ignorePaths: readonly string[]): readonly string[] {
-  return ignorePaths;
 }
 
 function isFile(p: string): boolean {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { Blake3Hasher } from '@napi-rs/blake-hash';
+import { createRequire } from 'node:module';
 import { InputError } from '../errors.js';
 
 /** Hash types, spelled as model_signing writes them in `hash_type`. */
@@ -25,10 +25,18 @@ export function createHasher(type: HashType): StreamHasher {
     case 'blake2b':
       return createHash('blake2b512');
     case 'blake3': {
-      const h = new Blake3Hasher();
+      const h = new (blake3Addon().Blake3Hasher)();
       return { update: (d) => void h.update(d), digest: () => h.digestBuffer() };
     }
   }
+}
+
+type Blake3Module = typeof import('@napi-rs/blake-hash');
+let blake3Module: Blake3Module | undefined;
+/** Loaded on first use: a native addon costs start-up time that SHA-256 users should not pay. */
+function blake3Addon(): Blake3Module {
+  blake3Module ??= createRequire(import.meta.url)('@napi-rs/blake-hash') as Blake3Module;
+  return blake3Module;
 }
 
 /** Accepts the CLI spellings (`blake2` as model_signing's CLI says) and the wire ones. */
