@@ -2,6 +2,9 @@
 import { exitCodeFor, ModelsealError } from '@modelseal/core';
 import { Command, CommanderError } from 'commander';
 import { hashCommand } from './commands/hash.js';
+import { keygenCommand } from './commands/keygen.js';
+import { signCommand } from './commands/sign.js';
+import { verifyCommand } from './commands/verify.js';
 
 /** Exit codes for every command: 0 success, 1 verification failure, 2 bad usage or bad input. */
 export async function run(argv: string[]): Promise<number> {
@@ -12,6 +15,9 @@ export async function run(argv: string[]): Promise<number> {
     .configureOutput({ outputError: (s, write) => write(s) })
     .showHelpAfterError(false);
   program.addCommand(hashCommand());
+  program.addCommand(keygenCommand());
+  program.addCommand(signCommand());
+  program.addCommand(verifyCommand());
   for (const c of program.commands) c.exitOverride();
   try {
     await program.parseAsync(argv, { from: 'user' });

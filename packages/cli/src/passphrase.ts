@@ -1,0 +1,35 @@
+import { openSync, closeSync } from 'node:fs';
+import { createInterface } from 'node:readline/promises';
+import { ReadStream, WriteStream } from 'node:tty';
+
+/** MODELSEAL_KEY_PASSWORD, else a prompt on the terminal (no echo), else undefined. */
+export async function keyPassphrase(prompt: string): Promise<string | undefined> {
+  const env = process.env.MODELSEAL_KEY_PASSWORD;
+  if (env !== undefined) return env;
+  let fd: number;
+  try {
+    fd = openSync('/dev/tty', 'r+');
+  } catch {
+    return undefined;
+  }
+  const input = new ReadStream(fd);
+  const output = new WriteStream(fd);
+  try {
+    output.write(prompt);
+    input.setRawMode(true);
+    const rl = createInterface({ input, output: undefined, terminal: false });
+    const line = await new Promise<string>((resolve) => rl.once('line', resolve));
+    rl.close();
+    output.write('\n');
+    return line;
+  } finally {
+    input.setRawMode(false);
+    input.destroy();
+    output.destroy();
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed by the streams
+    }
+  }
+}

@@ -1,0 +1,96 @@
+import { createPublicKey, type KeyObject, type X509Certificate } from 'node:crypto';
+import { statSync } from 'node:fs';
+import path from 'node:path';
+import { writeFileAtomic } from './atomic-write.js';
+import { BUNDLE_V03_MEDIA_TYPE, type SerializedBundle } from './bundle.js';
+import { IN_TOTO_PAYLOAD_TYPE, preAuthEncoding } from './dsse.js';
+import { InputError } from './errors.js';
+import { DEFAULT_SIGNATURE_NAME, hashModel, type HashOptions } from './hash-model.js';
+import { keyFingerprint } from './keys.js';
+import type { Manifest } from './manifest.js';
+import { signBytes } from './signature.js';
+import { toOmsStatement } from './statement.js';
+
+/** Signs PAE bytes and says how a verifier finds the key. */
+export interface Signer {
+  sign(pae: Buffer): Promise<Uint8Array>;
+  verificationMaterial(): SerializedBundle['verificationMaterial'];
+}
+
+/**
+ * A local key. Without a chain the bundle carries only the key's hint (hex
+ * SHA-256 of its PEM), exactly as model_signing 1.1 writes it; with a chain
+ * (leaf first) it carries the certificates instead.
+ */
+export function keySigner(privateKey: KeyObject, certificateChain?: X509Certificate[]): Signer {
+  if (certificateChain?.length) {
+    const leafKey = certificateChain[0]!.publicKey.export({ type: 'spki', format: 'der' });
+    const ourKey = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
+    if (!leafKey.equals(ourKey)) throw new InputError('CERT_KEY_MISMATCH', 'the first certificate of the chain is not for the signing key');
+  }
+  return {
+    sign: async (pae) => signBytes(privateKey, pae),
+    verificationMaterial: () =>
+      certificateChain?.length
+        ? { x509CertificateChain: { certificates: certificateChain.map((c) => ({ rawBytes: c.raw.toString('base64') })) }, tlogEntries: [] }
+        : { publicKey: { hint: keyFingerprint(privateKey) }, tlogEntries: [] },
+  };
+}
+
+/** Where the signature goes by default: `model.sig` inside a folder, `<file>.sig` beside a file or tarball. */
+export function defaultSignaturePath(modelPath: string): string {
+  let isDir = false;
+  try {
+    isDir = statSync(modelPath).isDirectory();
+  } catch {
+    // hashing reports a missing model with a better message
+  }
+  return isDir ? path.join(modelPath, DEFAULT_SIGNATURE_NAME) : `${modelPath}.sig`;
+}
+
+/** The signature file's name relative to the model folder, when it lies inside it (so it is not hashed). */
+export function signatureNameInside(modelPath: string, signaturePath: string): string | undefined {
+  const rel = path.relative(path.resolve(modelPath), path.resolve(signaturePath));
+  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) return undefined;
+  return rel.split(path.sep).join('/');
+}
+
+export async function signManifest(manifest: Manifest, signer: Signer): Promise<SerializedBundle> {
+  if (manifest.resources.length === 0) {
+    throw new InputError('EMPTY_MODEL', `model "${manifest.modelName}" has no files left to sign after ignores`);
+  }
+  const payload = Buffer.from(JSON.stringify(toOmsStatement(manifest)), 'utf8');
+  const sig = await signer.sign(preAuthEncoding(IN_TOTO_PAYLOAD_TYPE, payload));
+  return {
+    mediaType: BUNDLE_V03_MEDIA_TYPE,
+    verificationMaterial: signer.verificationMaterial(),
+    dsseEnvelope: {
+      payload: payload.toString('base64'),
+      payloadType: IN_TOTO_PAYLOAD_TYPE,
+      signatures: [{ sig: Buffer.from(sig).toString('base64'), keyid: '' }],
+    },
+  };
+}
+
+export interface SignOptions {
+  signer: Signer;
+  hash?: HashOptions;
+  /** default: see defaultSignaturePath */
+  signaturePath?: string;
+}
+
+export interface SignResult {
+  manifest: Manifest;
+  bundle: SerializedBundle;
+  signaturePath: string;
+}
+
+/** Hashes, signs and writes the signature atomically: a failed sign leaves any old signature as it was. */
+export async function signModel(modelPath: string, opts: SignOptions): Promise<SignResult> {
+  const signaturePath = opts.signaturePath ?? defaultSignaturePath(modelPath);
+  const inside = signatureNameInside(modelPath, signaturePath);
+  const manifest = await hashModel(modelPath, { ...opts.hash, ...(inside ? { signatureName: inside } : {}) });
+  const bundle = await signManifest(manifest, opts.signer);
+  writeFileAtomic(signaturePath, JSON.stringify(bundle, null, 2) + '\n');
+  return { manifest, bundle, signaturePath };
+}
