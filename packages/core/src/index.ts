@@ -15,3 +15,6 @@ export * from './x509-chain.js';
 export * from './compare.js';
 export * from './sign-model.js';
 export * from './verify-model.js';
+export * from './sigstore/trusted-root.js';
+export * from './sigstore/identity.js';
+export * from './sigstore/keyless-verify.js';

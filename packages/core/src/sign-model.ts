@@ -11,10 +11,9 @@ import type { Manifest } from './manifest.js';
 import { signBytes } from './signature.js';
 import { toOmsStatement } from './statement.js';
 
-/** Signs PAE bytes and says how a verifier finds the key. */
+/** Turns a payload into a signed Sigstore bundle: a local key, or keyless Sigstore. */
 export interface Signer {
-  sign(pae: Buffer): Promise<Uint8Array>;
-  verificationMaterial(): SerializedBundle['verificationMaterial'];
+  createBundle(payload: Buffer, payloadType: string): Promise<SerializedBundle>;
 }
 
 /**
@@ -28,12 +27,19 @@ export function keySigner(privateKey: KeyObject, certificateChain?: X509Certific
     const ourKey = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
     if (!leafKey.equals(ourKey)) throw new InputError('CERT_KEY_MISMATCH', 'the first certificate of the chain is not for the signing key');
   }
+  const verificationMaterial: SerializedBundle['verificationMaterial'] = certificateChain?.length
+    ? { x509CertificateChain: { certificates: certificateChain.map((c) => ({ rawBytes: c.raw.toString('base64') })) }, tlogEntries: [] }
+    : { publicKey: { hint: keyFingerprint(privateKey) }, tlogEntries: [] };
   return {
-    sign: async (pae) => signBytes(privateKey, pae),
-    verificationMaterial: () =>
-      certificateChain?.length
-        ? { x509CertificateChain: { certificates: certificateChain.map((c) => ({ rawBytes: c.raw.toString('base64') })) }, tlogEntries: [] }
-        : { publicKey: { hint: keyFingerprint(privateKey) }, tlogEntries: [] },
+    createBundle: async (payload, payloadType) => ({
+      mediaType: BUNDLE_V03_MEDIA_TYPE,
+      verificationMaterial,
+      dsseEnvelope: {
+        payload: payload.toString('base64'),
+        payloadType,
+        signatures: [{ sig: Buffer.from(signBytes(privateKey, preAuthEncoding(payloadType, payload))).toString('base64'), keyid: '' }],
+      },
+    }),
   };
 }
 
@@ -60,16 +66,7 @@ export async function signManifest(manifest: Manifest, signer: Signer): Promise<
     throw new InputError('EMPTY_MODEL', `model "${manifest.modelName}" has no files left to sign after ignores`);
   }
   const payload = Buffer.from(JSON.stringify(toOmsStatement(manifest)), 'utf8');
-  const sig = await signer.sign(preAuthEncoding(IN_TOTO_PAYLOAD_TYPE, payload));
-  return {
-    mediaType: BUNDLE_V03_MEDIA_TYPE,
-    verificationMaterial: signer.verificationMaterial(),
-    dsseEnvelope: {
-      payload: payload.toString('base64'),
-      payloadType: IN_TOTO_PAYLOAD_TYPE,
-      signatures: [{ sig: Buffer.from(sig).toString('base64'), keyid: '' }],
-    },
-  };
+  return signer.createBundle(payload, IN_TOTO_PAYLOAD_TYPE);
 }
 
 export interface SignOptions {

@@ -12,11 +12,13 @@ import { verifyBytes } from './signature.js';
 import { defaultSignaturePath, signatureNameInside } from './sign-model.js';
 import { LEGACY_DIGESTS_PREDICATE_TYPE, parseOmsStatement } from './statement.js';
 import { parseDerCertificate, verifyChain } from './x509-chain.js';
+import { verifyKeyless, type KeylessSigner, type KeylessTrust } from './sigstore/keyless-verify.js';
 
 /** Who the signature proves signed the model. */
 export type VerifiedSigner =
   | { kind: 'key'; keyType: KeyType; fingerprint: string }
-  | { kind: 'certificate'; subject: string; issuer: string; fingerprint: string; chain: string[] };
+  | { kind: 'certificate'; subject: string; issuer: string; fingerprint: string; chain: string[] }
+  | KeylessSigner;
 
 export interface VerifyResult {
   modelName: string;
@@ -27,7 +29,7 @@ export interface VerifyResult {
 }
 
 /** What the caller trusts. Exactly one. */
-export type Trust = { publicKey: KeyObject } | { certificateAuthorities: X509Certificate[] };
+export type Trust = { publicKey: KeyObject } | { certificateAuthorities: X509Certificate[] } | { sigstore: KeylessTrust };
 
 export interface VerifyOptions {
   trust: Trust;
@@ -72,6 +74,7 @@ export function verifyEnvelope(b: ParsedBundle, trust: Trust, at: Date = new Dat
   if (b.payloadType !== IN_TOTO_PAYLOAD_TYPE) {
     throw new VerificationError('PAYLOAD_TYPE_MISMATCH', `envelope payloadType is ${JSON.stringify(b.payloadType)}, expected ${IN_TOTO_PAYLOAD_TYPE}`);
   }
+  if ('sigstore' in trust) return verifyKeyless(b, trust.sigstore);
   const pae = preAuthEncoding(b.payloadType, b.payload);
   const m = b.material;
   if (m.kind === 'publicKey') {

@@ -1,4 +1,4 @@
-import { loadCertificates, loadPublicKey, verifyModel, InputError, ModelMismatchError, type Trust, type VerifyResult } from '@modelseal/core';
+import { checkIdentityPolicy, loadCertificates, loadPublicKey, loadTrustedRoot, publicGoodTrustedRoot, verifyModel, InputError, ModelMismatchError, type IdentityPolicy, type Trust, type VerifyResult } from '@modelseal/core';
 import { Command } from 'commander';
 import { progressBar } from '../progress.js';
 
@@ -10,18 +10,46 @@ interface Flags {
   ignoreUnsignedFiles?: boolean;
   json?: boolean;
   quiet?: boolean;
+  identity?: string;
+  identityRegexp?: string;
+  issuer?: string;
+  issuerRegexp?: string;
+  githubRepository?: string;
+  githubRef?: string;
+  githubWorkflow?: string;
+  trustedRoot?: string;
 }
 
 function trustFrom(flags: Flags): Trust {
-  if (flags.key && flags.certificateChain) throw new InputError('BAD_OPTION', 'give either --key or --certificate-chain, not both');
+  const keyless = flags.identity ?? flags.identityRegexp ?? flags.issuer ?? flags.issuerRegexp;
+  const kinds = [flags.key, flags.certificateChain, keyless].filter((x) => x !== undefined).length;
+  if (kinds > 1) throw new InputError('BAD_OPTION', 'give one of --key, --certificate-chain, or --identity/--issuer (keyless)');
   if (flags.key) return { publicKey: loadPublicKey(flags.key).key };
   if (flags.certificateChain) return { certificateAuthorities: flags.certificateChain.flatMap((f) => loadCertificates(f)) };
-  throw new InputError('MISSING_TRUST', 'verify needs --key PUB or --certificate-chain CA_PEM');
+  if (keyless !== undefined) {
+    const policy: IdentityPolicy = {
+      ...(flags.identity !== undefined ? { identity: flags.identity } : {}),
+      ...(flags.identityRegexp !== undefined ? { identityRegexp: flags.identityRegexp } : {}),
+      ...(flags.issuer !== undefined ? { issuer: flags.issuer } : {}),
+      ...(flags.issuerRegexp !== undefined ? { issuerRegexp: flags.issuerRegexp } : {}),
+      ...(flags.githubRepository !== undefined ? { githubRepository: flags.githubRepository } : {}),
+      ...(flags.githubRef !== undefined ? { githubRef: flags.githubRef } : {}),
+      ...(flags.githubWorkflow !== undefined ? { githubWorkflow: flags.githubWorkflow } : {}),
+    };
+    checkIdentityPolicy(policy);
+    return { sigstore: { trustedRoot: flags.trustedRoot ? loadTrustedRoot(flags.trustedRoot) : publicGoodTrustedRoot(), policy } };
+  }
+  throw new InputError('MISSING_TRUST', 'verify needs --key PUB, --certificate-chain CA_PEM, or --identity and --issuer (keyless)');
 }
 
 function describe(r: VerifyResult): string {
   const s = r.signer;
-  const who = s.kind === 'key' ? `key ${s.fingerprint} (${s.keyType})` : `certificate "${s.subject}" via ${s.chain.slice(1).map((c) => `"${c}"`).join(' -> ')}`;
+  const who =
+    s.kind === 'key'
+      ? `key ${s.fingerprint} (${s.keyType})`
+      : s.kind === 'certificate'
+        ? `certificate "${s.subject}" via ${s.chain.slice(1).map((c) => `"${c}"`).join(' -> ')}`
+        : `${s.identity.subjectAlternativeName} (issuer ${s.identity.issuer}${s.signedAt ? `, logged ${new Date(Number(s.signedAt) * 1000).toISOString()}` : ''})`;
   return `verified ${r.modelName}: sha256:${r.rootDigest}, ${r.manifest.resources.length} resources, signed by ${who}\n`;
 }
 
@@ -32,6 +60,14 @@ export function verifyCommand(): Command {
     .option('--signature <file>', 'signature file (default: model.sig in the folder, <file>.sig beside a file)')
     .option('--key <pem>', 'trusted public key')
     .option('--certificate-chain <pem...>', 'trusted root CA certificate(s)')
+    .option('--identity <id>', 'keyless: the signer identity (certificate SAN: email or URI), exact')
+    .option('--identity-regexp <re>', 'keyless: the signer identity, as a regular expression anchored at both ends')
+    .option('--issuer <url>', 'keyless: the OIDC issuer, exact')
+    .option('--issuer-regexp <re>', 'keyless: the OIDC issuer, as an anchored regular expression')
+    .option('--github-repository <owner/repo>', 'keyless: the GitHub repository the signing workflow ran in')
+    .option('--github-ref <ref>', 'keyless: the git ref it ran on (refs/heads/main, refs/tags/v1)')
+    .option('--github-workflow <path>', 'keyless: the signing workflow (.github/workflows/release.yml or owner/repo/.github/workflows/release.yml)')
+    .option('--trusted-root <file>', 'keyless: Sigstore trusted_root.json (default: the public-good root shipped with modelseal)')
     .option('--ignore-paths <paths...>', 'paths to leave out, on top of those the signature records')
     .option('--ignore-unsigned-files', 'hash only the files the signature names (extra files are allowed)')
     .option('--json', 'print the result as JSON')

@@ -1,0 +1,60 @@
+import { bundleFromJSON } from '@sigstore/bundle';
+import type { TrustedRoot } from '@sigstore/protobuf-specs';
+import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
+import type { ParsedBundle } from '../bundle.js';
+import { VerificationError } from '../errors.js';
+import { certificateIdentity, matchIdentity, type CertificateIdentity, type IdentityPolicy } from './identity.js';
+
+export interface KeylessTrust {
+  trustedRoot: TrustedRoot;
+  policy: IdentityPolicy;
+}
+
+export interface KeylessSigner {
+  kind: 'keyless';
+  identity: CertificateIdentity;
+  /** when the signature was logged or timestamped (Unix seconds), the latest verified */
+  signedAt?: string;
+}
+
+/** sigstore-js error codes, mapped to ours so that every failure names its cause. */
+const CODES: Record<string, string> = {
+  TIMESTAMP_ERROR: 'TIMESTAMP_INVALID',
+  CERTIFICATE_ERROR: 'CERT_UNTRUSTED',
+  TLOG_ERROR: 'TLOG_INVALID',
+  TLOG_BODY_ERROR: 'TLOG_BODY_MISMATCH',
+  TLOG_INCLUSION_PROOF_ERROR: 'TLOG_INCLUSION_PROOF_INVALID',
+  TLOG_INCLUSION_PROMISE_ERROR: 'TLOG_INCLUSION_PROMISE_INVALID',
+  TLOG_MISSING_INCLUSION_ERROR: 'TLOG_INCLUSION_MISSING',
+  SIGNATURE_ERROR: 'SIGNATURE_INVALID',
+  PUBLIC_KEY_ERROR: 'PUBLIC_KEY_INVALID',
+  UNTRUSTED_SIGNER_ERROR: 'UNTRUSTED_SIGNER',
+};
+
+/**
+ * Keyless verification, in this order: sigstore-js checks the bundle's
+ * timestamps (Rekor integrated time and/or RFC 3161), the Fulcio chain at
+ * those times and its SCT, the Rekor entry (inclusion proof or promise, and
+ * that it logs this very envelope), and the signature. Then we match the
+ * identity on values decoded from the certificate.
+ */
+export function verifyKeyless(b: ParsedBundle, trust: KeylessTrust): KeylessSigner {
+  if (b.material.kind === 'publicKey') {
+    throw new VerificationError('WRONG_TRUST_KIND', 'the signature was made with a key, not keyless: verify it with --key');
+  }
+  let signed;
+  try {
+    const verifier = new Verifier(toTrustMaterial(trust.trustedRoot), { tlogThreshold: 1, ctlogThreshold: 1, timestampThreshold: 1 });
+    signed = verifier.verify(toSignedEntity(bundleFromJSON(b.json)));
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    const code = (e.code && CODES[e.code]) ?? 'SIGSTORE_VERIFICATION_FAILED';
+    throw new VerificationError(code, `Sigstore verification failed: ${e.message ?? String(err)}`, { cause: err });
+  }
+  void signed;
+  const leaf = b.material.kind === 'certificate' ? b.material.certificate : b.material.certificates[0]!;
+  const identity = certificateIdentity(leaf);
+  matchIdentity(identity, trust.policy);
+  const times = b.tlogEntries.map((t) => (t as { integratedTime?: string }).integratedTime).filter((x): x is string => typeof x === 'string');
+  return { kind: 'keyless', identity, ...(times.length ? { signedAt: times.sort().at(-1)! } : {}) };
+}
