@@ -18,3 +18,5 @@ export * from './verify-model.js';
 export * from './sigstore/trusted-root.js';
 export * from './sigstore/identity.js';
 export * from './sigstore/keyless-verify.js';
+export * from './sigstore/identity-token.js';
+export * from './sigstore/keyless-sign.js';

@@ -42,6 +42,10 @@ export function verifyKeyless(b: ParsedBundle, trust: KeylessTrust): KeylessSign
   if (b.material.kind === 'publicKey') {
     throw new VerificationError('WRONG_TRUST_KIND', 'the signature was made with a key, not keyless: verify it with --key');
   }
+  if (b.tlogEntries.length === 0) {
+    // Without a log entry nothing proves when (or that publicly) the short-lived certificate signed.
+    throw new VerificationError('TLOG_MISSING', 'keyless signature has no transparency log entry (Rekor); it cannot be verified');
+  }
   let signed;
   try {
     const verifier = new Verifier(toTrustMaterial(trust.trustedRoot), { tlogThreshold: 1, ctlogThreshold: 1, timestampThreshold: 1 });
