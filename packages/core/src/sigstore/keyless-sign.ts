@@ -1,4 +1,3 @@
-import { attest } from 'sigstore';
 import type { SerializedBundle } from '../bundle.js';
 import { InputError } from '../errors.js';
 import type { Signer } from '../sign-model.js';
@@ -30,6 +29,8 @@ export function keylessSigner(o: KeylessSignOptions): Signer {
       if (o.tlogUpload === false && !o.tsaURL) {
         throw new InputError('BAD_OPTION', 'without a transparency log entry a timestamp authority (--tsa-url) is required');
       }
+      // sigstore (with its HTTP and TUF stack) costs ~100 ms to load: only keyless signing pays it.
+      const { attest } = await import('sigstore');
       try {
         const b = await attest(payload, payloadType, {
           fulcioURL: o.fulcioURL ?? PUBLIC_GOOD.fulcioURL,
