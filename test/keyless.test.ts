@@ -3,9 +3,10 @@ import path from 'node:path';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  keylessSigner, ModelMismatchError, ModelsealError, publicGoodTrustedRoot, resolveIdentityToken, signModel, verifyModel,
+  keylessSigner, ModelMismatchError, publicGoodTrustedRoot, resolveIdentityToken, signModel, verifyModel,
   type IdentityPolicy, type KeylessSigner,
 } from '@modelseal/core';
+import { codeOf } from '../packages/core/test/helpers.js';
 import { FIXTURES, modelseal, modelsealAsync, ROOT, tmp } from './cli.js';
 import { githubToken, startSigstoreServices, type SigstoreServices } from './sigstore-services.js';
 
@@ -13,16 +14,6 @@ const GH: IdentityPolicy = {
   identity: 'https://github.com/acme/models/.github/workflows/release.yml@refs/heads/main',
   issuer: 'https://token.actions.githubusercontent.com',
 };
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(ModelsealError);
-    return (e as ModelsealError).code;
-  }
-  throw new Error('expected a failure');
-}
 
 let svc: SigstoreServices;
 let trustedRoot: TrustedRoot;

@@ -1,7 +1,8 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll } from 'vitest';
+import { afterAll, expect } from 'vitest';
+import { ModelsealError } from '@modelseal/core';
 
 const made: string[] = [];
 afterAll(() => {
@@ -39,3 +40,14 @@ export function bytes(n: number, seed = 1): Buffer {
 }
 
 export const FIXTURES = path.resolve(import.meta.dirname, '../../../../shared/fixtures/model_signing');
+
+/** The `code` of the ModelsealError a promise rejects with; fails the test if it resolves. */
+export async function codeOf(p: Promise<unknown>): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e).toBeInstanceOf(ModelsealError);
+    return (e as ModelsealError).code;
+  }
+  throw new Error('expected a ModelsealError');
+}

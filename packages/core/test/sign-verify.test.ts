@@ -3,25 +3,15 @@ import { cpSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } f
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
-  generateKeyPair, InputError, keySigner, loadCertificates, loadPrivateKey, loadPublicKey, ModelMismatchError, ModelsealError,
+  generateKeyPair, InputError, keySigner, loadCertificates, loadPrivateKey, loadPublicKey, ModelMismatchError,
   hashModel, preAuthEncoding, signBytes, signManifest, signModel, verifyModel, type Trust,
 } from '@modelseal/core';
-import { bytes, FIXTURES, tempDir, writeTree } from './helpers.js';
+import { bytes, codeOf, FIXTURES, tempDir, writeTree } from './helpers.js';
 
 const KEYS = path.join(FIXTURES, 'keys/certificate');
 const fixturePub = () => loadPublicKey(path.join(KEYS, 'signing-key-pub.pem')).key;
 const fixtureCA = () => loadCertificates(path.join(KEYS, 'ca-cert.pem'));
 const SINGLE = new Set(['v0.3.1-elliptic-key', 'v1.0.0-elliptic-key']);
-
-async function codeOf(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (e) {
-    expect(e).toBeInstanceOf(ModelsealError);
-    return (e as ModelsealError).code;
-  }
-  throw new Error('expected verification to fail');
-}
 
 /** A writable copy of a fixture folder. */
 function copyFixture(name: string): string {

@@ -2,7 +2,8 @@ import { checkIdentityPolicy, loadCertificates, loadPublicKey, loadTrustedRoot, 
 import { Command } from 'commander';
 import { progressBar } from '../progress.js';
 
-interface Flags {
+/** The keyless flags are named as IdentityPolicy's fields, so they pass straight through. */
+interface Flags extends IdentityPolicy {
   signature?: string;
   key?: string;
   certificateChain?: string[];
@@ -10,13 +11,6 @@ interface Flags {
   ignoreUnsignedFiles?: boolean;
   json?: boolean;
   quiet?: boolean;
-  identity?: string;
-  identityRegexp?: string;
-  issuer?: string;
-  issuerRegexp?: string;
-  githubRepository?: string;
-  githubRef?: string;
-  githubWorkflow?: string;
   trustedRoot?: string;
 }
 
@@ -27,15 +21,8 @@ function trustFrom(flags: Flags): Trust {
   if (flags.key) return { publicKey: loadPublicKey(flags.key).key };
   if (flags.certificateChain) return { certificateAuthorities: flags.certificateChain.flatMap((f) => loadCertificates(f)) };
   if (keyless !== undefined) {
-    const policy: IdentityPolicy = {
-      ...(flags.identity !== undefined ? { identity: flags.identity } : {}),
-      ...(flags.identityRegexp !== undefined ? { identityRegexp: flags.identityRegexp } : {}),
-      ...(flags.issuer !== undefined ? { issuer: flags.issuer } : {}),
-      ...(flags.issuerRegexp !== undefined ? { issuerRegexp: flags.issuerRegexp } : {}),
-      ...(flags.githubRepository !== undefined ? { githubRepository: flags.githubRepository } : {}),
-      ...(flags.githubRef !== undefined ? { githubRef: flags.githubRef } : {}),
-      ...(flags.githubWorkflow !== undefined ? { githubWorkflow: flags.githubWorkflow } : {}),
-    };
+    const keys = ['identity', 'identityRegexp', 'issuer', 'issuerRegexp', 'githubRepository', 'githubRef', 'githubWorkflow'] as const;
+    const policy: IdentityPolicy = Object.fromEntries(keys.filter((k) => flags[k] !== undefined).map((k) => [k, flags[k]]));
     checkIdentityPolicy(policy);
     return { sigstore: { trustedRoot: flags.trustedRoot ? loadTrustedRoot(flags.trustedRoot) : publicGoodTrustedRoot(), policy } };
   }
