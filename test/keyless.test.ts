@@ -77,6 +77,27 @@ describe('keyless signing against Sigstore services on 127.0.0.1', () => {
     expect(await codeOf(verifyWith(m, GH, publicGoodTrustedRoot()))).toMatch(/^(CERT_UNTRUSTED|TIMESTAMP_INVALID)$/);
   });
 
+  it('rejects a Fulcio CA or log used outside the validity window the trusted root gives it', async () => {
+    const m = exampleModel();
+    await signKeyless(m);
+    const json = structuredClone(svc.trustedRoot) as any;
+    const hourAgo = new Date(Date.now() - 3600_000).toISOString();
+    const dayAgo = new Date(Date.now() - 86400_000).toISOString();
+    const inAnHour = new Date(Date.now() + 3600_000).toISOString();
+    const expired = structuredClone(json);
+    expired.certificateAuthorities[0].validFor = { start: dayAgo, end: hourAgo };
+    expect(await codeOf(verifyWith(m, GH, TrustedRoot.fromJSON(expired)))).toBe('CERT_UNTRUSTED');
+    const notYet = structuredClone(json);
+    notYet.certificateAuthorities[0].validFor = { start: inAnHour };
+    expect(await codeOf(verifyWith(m, GH, TrustedRoot.fromJSON(notYet)))).toBe('CERT_UNTRUSTED');
+    const logRetired = structuredClone(json);
+    logRetired.tlogs[0].publicKey.validFor = { start: dayAgo, end: hourAgo };
+    expect(await codeOf(verifyWith(m, GH, TrustedRoot.fromJSON(logRetired)))).toMatch(/^TLOG_/);
+    const noLog = structuredClone(json);
+    noLog.tlogs = [];
+    expect(await codeOf(verifyWith(m, GH, TrustedRoot.fromJSON(noLog)))).toMatch(/^TLOG_/);
+  });
+
   it('rejects tampered models, removed tlog entries, swapped log entries and swapped certificates', async () => {
     const a = exampleModel();
     const b = exampleModel();
