@@ -34,8 +34,6 @@ function exampleModel(): string {
 
 async function signKeyless(model: string, token = githubToken(), extra: Partial<Parameters<typeof keylessSigner>[0]> = {}) {
   return signModel(model, {
-    // No TSA here: @sigstore/mock's timestamps intermittently carry a GeneralizedTime that
-    // @sigstore/core cannot parse, which would make these tests flaky.
     signer: keylessSigner({ identityToken: token, fulcioURL: svc.url, rekorURL: svc.url, rekorEntryType: 'intoto', ...extra }),
   });
 }
@@ -44,11 +42,12 @@ const verifyWith = (model: string, policy: IdentityPolicy, root = trustedRoot, e
   verifyModel(model, { trust: { sigstore: { trustedRoot: root, policy } }, ...extra });
 
 describe('keyless signing against Sigstore services on 127.0.0.1', () => {
-  it('signs with a Fulcio certificate and a Rekor entry, and verifies the GitHub identity', async () => {
+  it('signs with a Fulcio certificate, a Rekor entry and an RFC 3161 timestamp, and verifies the GitHub identity', async () => {
     const m = exampleModel();
-    const s = await signKeyless(m);
-    expect(svc.hits).toEqual(expect.arrayContaining(['POST /api/v2/signingCert', 'POST /api/v1/log/entries']));
+    const s = await signKeyless(m, githubToken(), { tsaURL: svc.url });
+    expect(svc.hits).toEqual(expect.arrayContaining(['POST /api/v2/signingCert', 'POST /api/v1/log/entries', 'POST /api/v1/timestamp']));
     const b = s.bundle as any;
+    expect(b.verificationMaterial.timestampVerificationData.rfc3161Timestamps).toHaveLength(1);
     expect(b.verificationMaterial.tlogEntries).toHaveLength(1);
     expect(b.verificationMaterial.tlogEntries[0].kindVersion.kind).toBe('intoto');
     const r = await verifyWith(m, { ...GH, githubRepository: 'acme/models', githubRef: 'refs/heads/main', githubWorkflow: '.github/workflows/release.yml' });
@@ -75,6 +74,14 @@ describe('keyless signing against Sigstore services on 127.0.0.1', () => {
     const m = exampleModel();
     await signKeyless(m);
     expect(await codeOf(verifyWith(m, GH, publicGoodTrustedRoot()))).toMatch(/^(CERT_UNTRUSTED|TIMESTAMP_INVALID)$/);
+  });
+
+  it('a timestamp from a TSA the trusted root does not hold is rejected', async () => {
+    const m = exampleModel();
+    await signKeyless(m, githubToken(), { tsaURL: svc.url });
+    const json = structuredClone(svc.trustedRoot) as any;
+    json.timestampAuthorities = [];
+    expect(await codeOf(verifyWith(m, GH, TrustedRoot.fromJSON(json)))).toBe('TIMESTAMP_INVALID');
   });
 
   it('rejects a Fulcio CA or log used outside the validity window the trusted root gives it', async () => {
@@ -142,7 +149,7 @@ describe('keyless signing against Sigstore services on 127.0.0.1', () => {
 
   it('CLI: sign --keyless and verify --identity/--issuer with --trusted-root', async () => {
     const m = exampleModel();
-    const s = await modelsealAsync(['sign', m, '--keyless', '--fulcio-url', svc.url, '--rekor-url', svc.url, '--rekor-entry-type', 'intoto'], { env: { SIGSTORE_ID_TOKEN: githubToken() } });
+    const s = await modelsealAsync(['sign', m, '--keyless', '--fulcio-url', svc.url, '--rekor-url', svc.url, '--tsa-url', svc.url, '--rekor-entry-type', 'intoto'], { env: { SIGSTORE_ID_TOKEN: githubToken() } });
     expect(s.stderr).toContain('signed');
     expect(s.status).toBe(0);
     const args = ['verify', m, '--trusted-root', rootFile, '--identity', GH.identity!, '--issuer', GH.issuer!];

@@ -48,7 +48,7 @@ export async function startSigstoreServices(opts: { actionsToken?: string } = {}
   const ctlog = await initializeCTLog(keyPair);
   const ca = await initializeCA(keyPair, ctlog);
   const tlog = await initializeTLog(url, keyPair);
-  const tsa = await initializeTSA(keyPair);
+  const tsa = await initializeTSA(keyPair, millisecondSafeClock());
   for (const h of [fulcioHandler(ca, { strict: true }), rekorHandler(tlog, { strict: true }), tsaHandler(tsa, { strict: true })]) {
     routes.set(`POST ${h.path}`, h.fn as never);
   }
@@ -97,4 +97,22 @@ export function githubToken(over: Record<string, unknown> = {}): string {
     ...over,
   };
   return `${b64({ alg: 'none', typ: 'JWT' })}.${b64(claims)}.`;
+}
+
+/**
+ * A live clock whose milliseconds are always 123. The mock TSA encodes
+ * GeneralizedTime as DER requires, dropping trailing zeros of the fraction
+ * (".12Z"), and @sigstore/core's parser accepts only three digits, so about
+ * one timestamp in ten would fail to parse. Real TSAs can hit the same
+ * parser limit; this only keeps the tests deterministic.
+ */
+function millisecondSafeClock(): Date {
+  return new Proxy(new Date(), {
+    get(_target, prop) {
+      const now = new Date();
+      now.setUTCMilliseconds(123);
+      const v = (now as unknown as Record<PropertyKey, unknown>)[prop];
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(now) : v;
+    },
+  });
 }
