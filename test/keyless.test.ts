@@ -84,6 +84,22 @@ describe('keyless signing against Sigstore services on 127.0.0.1', () => {
     expect(await codeOf(verifyWith(m, GH, TrustedRoot.fromJSON(json)))).toBe('TIMESTAMP_INVALID');
   });
 
+  it.each([
+    ['expired', -3600_000],
+    ['not yet valid', 3600_000],
+  ])('rejects a signing certificate that was %s when the log recorded the signature', async (_what, skew) => {
+    const skewed = await startSigstoreServices({ caClock: new Date(Date.now() + skew) });
+    try {
+      const m = exampleModel();
+      await signModel(m, { signer: keylessSigner({ identityToken: githubToken(), fulcioURL: skewed.url, rekorURL: skewed.url, rekorEntryType: 'intoto' }) });
+      const e = await verifyWith(m, GH, TrustedRoot.fromJSON(skewed.trustedRoot)).catch((x) => x);
+      expect(e.code).toBe('CERT_UNTRUSTED');
+      expect(e.message).toMatch(/expired|not yet valid|validity|certificate/i);
+    } finally {
+      await skewed.close();
+    }
+  });
+
   it('rejects a Fulcio CA or log used outside the validity window the trusted root gives it', async () => {
     const m = exampleModel();
     await signKeyless(m);

@@ -17,7 +17,8 @@ export interface SigstoreServices {
   hits: string[];
 }
 
-export async function startSigstoreServices(opts: { actionsToken?: string } = {}): Promise<SigstoreServices> {
+/** `caClock`: when the mock Fulcio thinks it is, to issue certificates that are expired or not yet valid at signing time. */
+export async function startSigstoreServices(opts: { actionsToken?: string; caClock?: Date } = {}): Promise<SigstoreServices> {
   const routes = new Map<string, (body: string) => Promise<{ statusCode: number; response: unknown; contentType?: string }>>();
   const hits: string[] = [];
   const server: Server = createServer((req, res) => {
@@ -46,14 +47,14 @@ export async function startSigstoreServices(opts: { actionsToken?: string } = {}
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const keyPair = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const ctlog = await initializeCTLog(keyPair);
-  const ca = await initializeCA(keyPair, ctlog);
+  const ca = await initializeCA(keyPair, ctlog, opts.caClock);
   const tlog = await initializeTLog(url, keyPair);
   const tsa = await initializeTSA(keyPair, millisecondSafeClock());
   for (const h of [fulcioHandler(ca, { strict: true }), rekorHandler(tlog, { strict: true }), tsaHandler(tsa, { strict: true })]) {
     routes.set(`POST ${h.path}`, h.fn as never);
   }
   // validFor must start before the (second-truncated) times the logs will record.
-  const past = new Date(Date.now() - 3600_000);
+  const past = new Date(Date.now() - 86_400_000);
   const log = (key: ArrayBufferView) => ({
     baseUrl: url,
     logId: { keyId: createHash('sha256').update(new Uint8Array(key.buffer, key.byteOffset, key.byteLength)).digest() },

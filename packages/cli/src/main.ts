@@ -5,6 +5,7 @@ import { hashCommand } from './commands/hash.js';
 import { keygenCommand } from './commands/keygen.js';
 import { signCommand } from './commands/sign.js';
 import { verifyCommand } from './commands/verify.js';
+import { trustCommand } from './commands/trust.js';
 
 /** Exit codes for every command: 0 success, 1 verification failure, 2 bad usage or bad input. */
 export async function run(argv: string[]): Promise<number> {
@@ -18,7 +19,9 @@ export async function run(argv: string[]): Promise<number> {
   program.addCommand(keygenCommand());
   program.addCommand(signCommand());
   program.addCommand(verifyCommand());
-  for (const c of program.commands) c.exitOverride();
+  program.addCommand(trustCommand());
+  const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
+  for (const c of all(program)) c.exitOverride();
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;

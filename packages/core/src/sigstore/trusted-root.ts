@@ -31,8 +31,37 @@ export function loadTrustedRoot(file: string): TrustedRoot {
   return TrustedRoot.fromJSON(json);
 }
 
-/** Fetches the current public-good trusted root through TUF (network), caching under `cachePath`. */
-export async function refreshTrustedRoot(cachePath?: string): Promise<TrustedRoot> {
+export interface RefreshOptions {
+  /** TUF repository (default: public-good) */
+  mirrorURL?: string;
+  /** the repository's initial root.json, required for any repository but public-good (whose root ships in @sigstore/tuf) */
+  rootPath?: string;
+  /** where TUF metadata is cached between runs */
+  cachePath: string;
+}
+
+/**
+ * Fetches the current trusted root through TUF (network): the metadata chain
+ * is verified from the pinned root, so a mirror cannot hand us a forged root.
+ */
+export async function refreshTrustedRoot(o: RefreshOptions): Promise<TrustedRoot> {
   const { getTrustedRoot } = await import('@sigstore/tuf');
-  return getTrustedRoot(cachePath ? { cachePath } : {});
+  try {
+    return await getTrustedRoot({
+      cachePath: o.cachePath,
+      ...(o.mirrorURL ? { mirrorURL: o.mirrorURL } : {}),
+      ...(o.rootPath ? { rootPath: o.rootPath } : {}),
+      forceCache: false,
+      retry: 1,
+      timeout: 15_000,
+    });
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    throw new InputError('TUF_REFRESH_FAILED', `cannot refresh the trusted root from ${o.mirrorURL ?? PUBLIC_GOOD_TUF_URL}: ${e.code ? `${e.code}: ` : ''}${e.message ?? String(err)}`, { cause: err });
+  }
+}
+
+/** trusted_root.json text, as `--trusted-root` reads it. */
+export function serializeTrustedRoot(root: TrustedRoot): string {
+  return JSON.stringify(TrustedRoot.toJSON(root), null, 2) + '\n';
 }
