@@ -30,23 +30,27 @@ function toError(o: Extract<TaskOutcome, { error: unknown }>): InputError {
 }
 
 /**
- * Worker threads that hash file ranges. Started before the model is walked,
- * so that their start-up overlaps the walk; `run` then decides whether the
- * work is big enough to use them.
+ * Worker threads that hash file ranges. `run` decides whether the work is
+ * big enough to need them; they start only then, so verifying a small model
+ * (serving code at load time) never pays for threads.
  */
 export class HashPool {
   private readonly progress = new SharedArrayBuffer(8);
   private readonly counter = new BigInt64Array(this.progress);
-  private readonly workers: Worker[];
+  private workers: Worker[] = [];
 
-  constructor(private readonly opts: PoolOptions) {
-    const n = Math.max(1, opts.workers ?? availableParallelism());
-    const init: WorkerInit = { hashType: opts.hashType, noFollow: opts.noFollow, progress: this.progress };
-    this.workers = Array.from({ length: n }, () => new Worker(new URL('./hash-worker.js', import.meta.url), { workerData: init }));
+  constructor(private readonly opts: PoolOptions) {}
+
+  private start(count: number): Worker[] {
+    const n = Math.max(1, Math.min(count, this.opts.workers ?? availableParallelism()));
+    const init: WorkerInit = { hashType: this.opts.hashType, noFollow: this.opts.noFollow, progress: this.progress };
+    while (this.workers.length < n) this.workers.push(new Worker(new URL('./hash-worker.js', import.meta.url), { workerData: init }));
+    return this.workers.slice(0, n);
   }
 
   async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.terminate()));
+    this.workers = [];
   }
 
   /**
@@ -70,7 +74,7 @@ export class HashPool {
     }
 
     const batches = batch(tasks);
-    const workers = this.workers.slice(0, batches.length);
+    const workers = this.start(batches.length);
     const timer = ro.onProgress ? setInterval(() => ro.onProgress!(Number(Atomics.load(this.counter, 0))), ro.intervalMs ?? 100) : undefined;
     try {
       await new Promise<void>((resolve, reject) => {
