@@ -6,6 +6,7 @@ import { keygenCommand } from './commands/keygen.js';
 import { signCommand } from './commands/sign.js';
 import { verifyCommand } from './commands/verify.js';
 import { trustCommand } from './commands/trust.js';
+import { approveCommand, attestationsCommand, attestCommand } from './commands/attest.js';
 
 /** Exit codes for every command: 0 success, 1 verification failure, 2 bad usage or bad input. */
 export async function run(argv: string[]): Promise<number> {
@@ -20,6 +21,9 @@ export async function run(argv: string[]): Promise<number> {
   program.addCommand(signCommand());
   program.addCommand(verifyCommand());
   program.addCommand(trustCommand());
+  program.addCommand(attestCommand());
+  program.addCommand(approveCommand());
+  program.addCommand(attestationsCommand());
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const c of all(program)) c.exitOverride();
   try {

@@ -1,4 +1,4 @@
-import { checkIdentityPolicy, loadCertificates, loadPublicKey, loadTrustedRoot, publicGoodTrustedRoot, verifyModel, InputError, ModelMismatchError, type IdentityPolicy, type Trust, type VerifyResult } from '@modelseal/core';
+import { evaluatePolicy, loadPolicy, VerificationError, type PolicyReport, checkIdentityPolicy, loadCertificates, loadPublicKey, loadTrustedRoot, publicGoodTrustedRoot, verifyModel, InputError, ModelMismatchError, type IdentityPolicy, type Trust, type VerifyResult } from '@modelseal/core';
 import { Command } from 'commander';
 import { progressBar } from '../progress.js';
 
@@ -12,6 +12,22 @@ interface Flags extends IdentityPolicy {
   json?: boolean;
   quiet?: boolean;
   trustedRoot?: string;
+  policy?: string;
+  stage?: string;
+  attestations?: string;
+}
+
+function printReport(r: PolicyReport, json: boolean): void {
+  if (json) {
+    process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+    return;
+  }
+  const lines = r.rules.map((x) => {
+    const head = `${x.ok ? 'PASS' : 'FAIL'}  ${x.rule}: ${x.detail}`;
+    const sub = (x.items ?? []).map((i) => `        ${i.counted ? '+' : '-'} ${i.why}  [${i.file}]`);
+    return [head, ...sub].join('\n');
+  });
+  process.stdout.write(`${lines.join('\n')}\n${r.ok ? 'VERDICT: pass' : 'VERDICT: fail'}${r.model ? ` (${r.model.name} sha256:${r.model.rootDigest})` : ''}\n`);
 }
 
 function trustFrom(flags: Flags): Trust {
@@ -59,7 +75,28 @@ export function verifyCommand(): Command {
     .option('--ignore-unsigned-files', 'hash only the files the signature names (extra files are allowed)')
     .option('--json', 'print the result as JSON')
     .option('-q, --quiet', 'no progress bar')
+    .option('--policy <file>', 'release policy (YAML or JSON): signers, provenance, approvals; prints one line per rule')
+    .option('--stage <stage>', 'with --policy: check only this stage\'s approvals')
+    .option('--attestations <dir>', 'with --policy: where attestations are kept (default: <model>.attestations)')
     .action(async (model: string, flags: Flags) => {
+      if (flags.policy) {
+        if (flags.key || flags.certificateChain || flags.identity || flags.identityRegexp) {
+          throw new InputError('BAD_OPTION', '--policy names the trusted signers itself; drop --key/--certificate-chain/--identity');
+        }
+        const policy = loadPolicy(flags.policy);
+        const report = await evaluatePolicy(model, policy, {
+          ...(flags.stage ? { stage: flags.stage } : {}),
+          ...(flags.signature ? { signaturePath: flags.signature } : {}),
+          ...(flags.attestations ? { attestationsDir: flags.attestations } : {}),
+          ...(flags.trustedRoot ? { trustedRoot: loadTrustedRoot(flags.trustedRoot) } : {}),
+        });
+        printReport(report, flags.json ?? false);
+        if (!report.ok) {
+          const failed = report.rules.filter((x) => !x.ok).map((x) => x.rule);
+          throw new VerificationError('POLICY_FAILED', `policy ${flags.policy}: ${failed.length} rule(s) failed: ${failed.join(', ')}`);
+        }
+        return;
+      }
       const trust = trustFrom(flags);
       const bar = progressBar(flags.quiet ?? false);
       try {

@@ -1,0 +1,119 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { InputError } from '../errors.js';
+import { parseDuration } from '../duration.js';
+import { loadPublicKey } from '../keys.js';
+import { checkIdentityPolicy, type IdentityPolicy } from '../sigstore/identity.js';
+import { loadCertificates } from '../x509-chain.js';
+
+export type SignerSpec = { name?: string } & ({ key: string } | { certificateChain: string } | IdentityPolicy);
+
+/** The policy file as written (validated against schemas/policy-v1.schema.json). */
+export interface PolicyDocument {
+  version: 1;
+  signers: SignerSpec[];
+  provenance?: { repository: string; workflow?: string; ref?: string; signers?: SignerSpec[] };
+  approvals?: Record<string, { threshold: number; approvers: SignerSpec[]; maxAge?: string }>;
+}
+
+/** A signer the policy trusts, with its key or CA loaded. Keyless ones need a trusted root at evaluation. */
+export type PolicySigner =
+  | { label: string; kind: 'key'; publicKey: import('node:crypto').KeyObject }
+  | { label: string; kind: 'certificate'; certificateAuthorities: import('node:crypto').X509Certificate[] }
+  | { label: string; kind: 'keyless'; policy: IdentityPolicy };
+
+export interface LoadedPolicy {
+  file: string;
+  signers: PolicySigner[];
+  provenance?: { repository: string; workflow?: string; ref?: string; signers?: PolicySigner[] };
+  approvals: Array<{ stage: string; threshold: number; approvers: PolicySigner[]; maxAgeMs?: number; maxAge?: string }>;
+}
+
+export const POLICY_SCHEMA_PATH = fileURLToPath(new URL('../../schemas/policy-v1.schema.json', import.meta.url));
+
+type Validator = ((v: unknown) => boolean) & { errors?: Array<{ keyword: string; instancePath: string; message?: string; params?: Record<string, unknown> }> | null };
+let validator: Validator | undefined;
+function validate(): Validator {
+  if (!validator) {
+    const { Ajv } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
+    validator = new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(readFileSync(POLICY_SCHEMA_PATH, 'utf8'))) as Validator;
+  }
+  return validator;
+}
+
+/** The first schema error in words a policy author can act on (an unknown key names the key). */
+function schemaError(file: string, errors: NonNullable<Validator['errors']>): InputError {
+  const unknown = errors.find((e) => e.params && 'additionalProperty' in e.params);
+  if (unknown) {
+    return new InputError('POLICY_INVALID', `${file}: unknown key "${String(unknown.params!.additionalProperty)}" at ${unknown.instancePath || '/'}`);
+  }
+  const e = errors.find((x) => x.keyword !== 'oneOf' && x.keyword !== 'anyOf') ?? errors[0]!;
+  return new InputError('POLICY_INVALID', `${file}: ${e.instancePath || '/'} ${e.message ?? 'is invalid'}`);
+}
+
+function signerLabel(s: SignerSpec): string {
+  if (s.name) return s.name;
+  if ('key' in s) return `key ${s.key}`;
+  if ('certificateChain' in s) return `CA ${s.certificateChain}`;
+  return s.identity ?? `/${s.identityRegexp}/`;
+}
+
+function loadSigner(s: SignerSpec, dir: string, file: string): PolicySigner {
+  const label = signerLabel(s);
+  if ('key' in s) {
+    const p = path.resolve(dir, s.key);
+    try {
+      return { label, kind: 'key', publicKey: loadPublicKey(p).key };
+    } catch (err) {
+      throw new InputError('POLICY_KEY_MISSING', `${file}: signer key ${s.key}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  if ('certificateChain' in s) {
+    return { label, kind: 'certificate', certificateAuthorities: loadCertificates(path.resolve(dir, s.certificateChain)) };
+  }
+  const { name: _name, ...policy } = s;
+  try {
+    checkIdentityPolicy(policy);
+  } catch (err) {
+    throw new InputError('POLICY_INVALID', `${file}: signer ${label}: ${(err as Error).message.replace(/--identity-regexp|--identity/g, 'identity').replace(/--issuer-regexp|--issuer/g, 'issuer')}`, { cause: err });
+  }
+  return { label, kind: 'keyless', policy };
+}
+
+/** Reads a YAML or JSON policy, validates it, and loads every key and CA it names. */
+export function loadPolicy(file: string): LoadedPolicy {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new InputError('POLICY_UNREADABLE', `${file}: cannot read policy (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
+  }
+  let doc: unknown;
+  try {
+    doc = /\.json$/i.test(file) ? JSON.parse(text) : parseYaml(text, { uniqueKeys: true });
+  } catch (err) {
+    throw new InputError('POLICY_INVALID', `${file}: not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'} (${(err as Error).message.split('\n')[0]})`, { cause: err });
+  }
+  const v = validate();
+  if (!v(doc)) throw schemaError(file, v.errors ?? []);
+  const d = doc as PolicyDocument;
+  const dir = path.dirname(path.resolve(file));
+  const load = (list: SignerSpec[]) => list.map((s) => loadSigner(s, dir, file));
+  return {
+    file,
+    signers: load(d.signers),
+    ...(d.provenance
+      ? { provenance: { repository: d.provenance.repository, ...(d.provenance.workflow ? { workflow: d.provenance.workflow } : {}), ...(d.provenance.ref ? { ref: d.provenance.ref } : {}), ...(d.provenance.signers ? { signers: load(d.provenance.signers) } : {}) } }
+      : {}),
+    approvals: Object.entries(d.approvals ?? {}).map(([stage, a]) => {
+      const approvers = load(a.approvers);
+      if (a.threshold > approvers.length) {
+        throw new InputError('POLICY_INVALID', `${file}: approvals.${stage}.threshold ${a.threshold} is more than its ${approvers.length} approvers`);
+      }
+      return { stage, threshold: a.threshold, approvers, ...(a.maxAge ? { maxAge: a.maxAge, maxAgeMs: parseDuration(a.maxAge, `approvals.${stage}.maxAge`) } : {}) };
+    }),
+  };
+}
