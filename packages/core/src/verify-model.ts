@@ -55,7 +55,8 @@ export class ModelMismatchError extends VerificationError {
   }
 }
 
-function readBundle(file: string): Buffer {
+/** Reads a signature file, with clear errors for a missing or oversized one. */
+export function readBundle(file: string): Buffer {
   let size: number;
   try {
     size = statSync(file).size;

@@ -7,8 +7,7 @@ import { parseBundle } from '../bundle.js';
 import { ModelsealError } from '../errors.js';
 import { publicGoodTrustedRoot } from '../sigstore/trusted-root.js';
 import { defaultSignaturePath } from '../sign-model.js';
-import { verifyEnvelope, verifyModel, type Trust, type VerifyResult } from '../verify-model.js';
-import { readFileSync } from 'node:fs';
+import { readBundle, verifyEnvelope, verifyModel, type Trust, type VerifyResult } from '../verify-model.js';
 import type { LoadedPolicy, PolicySigner } from './load.js';
 
 export interface RuleResult {
@@ -59,7 +58,7 @@ export async function evaluatePolicy(modelPath: string, policy: LoadedPolicy, o:
   // 1. The model signature, by any one policy signer.
   const sigPath = o.signaturePath ?? defaultSignaturePath(modelPath);
   let verified: VerifyResult | undefined;
-  const bundleBytes = readFileSync(sigPath);
+  const bundleBytes = readBundle(sigPath);
   const bundle = parseBundle(bundleBytes, sigPath);
   const reasons: string[] = [];
   let winner: PolicySigner | undefined;
