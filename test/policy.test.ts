@@ -149,6 +149,36 @@ describe('release policy', () => {
     expect(rule(r, 'provenance').ok).toBe(false);
   });
 
+  it('by default, provenance must be keyless-signed by GitHub Actions in the policy repository and workflow', async () => {
+    const { model, keys, policy } = setup(`version: 1
+signers:
+  - key: release.pub
+provenance:
+  repository: acme/models
+  workflow: .github/workflows/train.yml
+  ref: refs/heads/main
+`);
+    await signModel(model, { signer: keySigner(keys.release!) });
+    const trustedRoot = TrustedRoot.fromJSON(svc.trustedRoot);
+    const gh = (workflow: string) =>
+      keylessSigner({
+        identityToken: githubToken({ sub: `https://github.com/acme/models/${workflow}@refs/heads/main`, job_workflow_ref: `acme/models/${workflow}@refs/heads/main`, workflow_ref: `acme/models/${workflow}@refs/heads/main` }),
+        fulcioURL: svc.url,
+        rekorURL: svc.url,
+        rekorEntryType: 'intoto',
+      });
+    // a key-signed provenance is not accepted under the default rule, nor one from another workflow's identity
+    await attestModel(model, SLSA_PROVENANCE_V1, provenance(), { signer: keySigner(keys.ci!), label: 'provenance' });
+    await attestModel(model, SLSA_PROVENANCE_V1, provenance(), { signer: gh('.github/workflows/other.yml'), label: 'provenance' });
+    let r = await evaluatePolicy(model, loadPolicy(policy), { trustedRoot });
+    expect(rule(r, 'provenance').ok).toBe(false);
+    expect(rule(r, 'provenance').items!.every((i) => !i.counted)).toBe(true);
+    await attestModel(model, SLSA_PROVENANCE_V1, provenance(), { signer: gh('.github/workflows/train.yml'), label: 'provenance' });
+    r = await evaluatePolicy(model, loadPolicy(policy), { trustedRoot });
+    expect(rule(r, 'provenance').ok).toBe(true);
+    expect(r.ok).toBe(true);
+  });
+
   it('counts a keyless approver by verified identity and issuer, never by the predicate', async () => {
     const { model, keys, policy } = setup();
     await signModel(model, { signer: keySigner(keys.release!) });
