@@ -17,6 +17,16 @@ beforeAll(async () => {
 });
 afterAll(() => svc?.close());
 
+/** The signature and provenance part every policy here shares. */
+const BASE_POLICY = `version: 1
+signers:
+  - key: release.pub
+provenance:
+  repository: acme/models
+  workflow: .github/workflows/train.yml
+  ref: refs/heads/main
+`;
+
 /** A folder with the model, keys for release/alice/bob/carol/ci, and a policy file. */
 function setup(policyText?: string) {
   const d = tmp();
@@ -32,14 +42,7 @@ function setup(policyText?: string) {
   writeFileSync(
     policy,
     policyText ??
-      `version: 1
-signers:
-  - key: release.pub
-provenance:
-  repository: acme/models
-  workflow: .github/workflows/train.yml
-  ref: refs/heads/main
-  signers:
+      `${BASE_POLICY}  signers:
     - key: ci.pub
 approvals:
   production:
@@ -150,14 +153,7 @@ describe('release policy', () => {
   });
 
   it('by default, provenance must be keyless-signed by GitHub Actions in the policy repository and workflow', async () => {
-    const { model, keys, policy } = setup(`version: 1
-signers:
-  - key: release.pub
-provenance:
-  repository: acme/models
-  workflow: .github/workflows/train.yml
-  ref: refs/heads/main
-`);
+    const { model, keys, policy } = setup(BASE_POLICY);
     await signModel(model, { signer: keySigner(keys.release!) });
     const trustedRoot = TrustedRoot.fromJSON(svc.trustedRoot);
     const gh = (workflow: string) =>
