@@ -138,10 +138,10 @@ describe('keyless signing against Sigstore services on 127.0.0.1', () => {
     write({ ...sigA, verificationMaterial: { ...sigA.verificationMaterial, tlogEntries: [] } });
     expect(await codeOf(verifyWith(a, GH))).toMatch(/^TLOG_/);
     write({ ...sigA, verificationMaterial: { ...sigA.verificationMaterial, tlogEntries: sigB.verificationMaterial.tlogEntries } });
-    expect(await codeOf(verifyWith(a, GH))).toMatch(/^(TLOG_BODY_MISMATCH|CERT_UNTRUSTED|TIMESTAMP_INVALID|SIGNATURE_INVALID)$/);
+    expect(await codeOf(verifyWith(a, GH))).toBe('TLOG_BODY_MISMATCH');
     const certB = sigB.verificationMaterial.x509CertificateChain ?? sigB.verificationMaterial.certificate;
     write({ ...sigA, verificationMaterial: { ...sigA.verificationMaterial, ...(sigA.verificationMaterial.x509CertificateChain ? { x509CertificateChain: certB } : { certificate: certB }) } });
-    expect(await codeOf(verifyWith(a, GH))).not.toBe('');
+    expect(await codeOf(verifyWith(a, GH))).toBe('SIGNATURE_INVALID');
     // the signature of model B on model A: valid Sigstore, wrong model
     write(sigB);
     expect(await verifyWith(a, GH).catch((e) => e)).toBeInstanceOf(ModelMismatchError);

@@ -120,6 +120,17 @@ describe('release policy', () => {
     expect(rule(r2, 'provenance').ok).toBe(false);
   });
 
+  it('names a corrupt attestation file in the report instead of skipping it', async () => {
+    const { model, keys, policy } = setup();
+    await signModel(model, { signer: keySigner(keys.release!) });
+    const good = await approve(model, keySigner(keys.carol!), 'staging');
+    writeFileSync(good.file.replace(/approval-staging-/, 'approval-staging-zz-corrupt-'), '{"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json"');
+    const r = await evaluatePolicy(model, loadPolicy(policy), { stage: 'staging' });
+    expect(rule(r, 'approvals.staging').ok).toBe(true);
+    expect(rule(r, 'approvals.staging').items!.find((i) => /corrupt/.test(i.file))).toMatchObject({ counted: false, why: expect.stringMatching(/^unreadable attestation: .*not JSON/) });
+    expect(rule(r, 'provenance').items!.some((i) => /^unreadable attestation/.test(i.why))).toBe(true);
+  });
+
   it('a rejection by an authorised approver overrides approvals', async () => {
     const { model, keys, policy } = setup();
     await signModel(model, { signer: keySigner(keys.release!) });

@@ -61,6 +61,21 @@ export function serializationFor(opts: HashOptions): Serialization {
 }
 
 /**
+ * The options that reproduce a recorded serialization: what a verifier (or an
+ * attestation about a signed model) must hash with to get the signed digest.
+ * The inverse of `serializationFor`, less the ignores every caller adds itself.
+ */
+export function hashOptionsFor(s: Serialization): HashOptions {
+  return {
+    hashType: s.hashType,
+    method: s.method,
+    ...(s.method === 'shards' ? { shardSize: s.shardSize } : {}),
+    allowSymlinks: s.allowSymlinks,
+    ignorePaths: s.ignorePaths ?? [],
+  };
+}
+
+/**
  * Hashes a model folder, a single file, or a `.tar`/`.tar.gz` of a folder
  * into its OMS manifest. Memory stays constant in the model's size (not in
  * its file count: the manifest lists every file).
@@ -96,16 +111,19 @@ export async function hashModel(modelPath: string, opts: HashOptions = {}): Prom
     ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
   });
   try {
-    return await hashFolder(modelPath, serialization, opts, pool);
+    return await hashFolder(modelPath, serialization, { shardSize, algorithm, only }, opts, pool);
   } finally {
     await pool.close();
   }
 }
 
-async function hashFolder(modelPath: string, serialization: Serialization, opts: HashOptions, pool: HashPool): Promise<Manifest> {
-  const shardSize = serialization.method === 'shards' ? serialization.shardSize : undefined;
-  const algorithm = resourceAlgorithm(serialization);
-  const only = opts.onlyPaths;
+interface Naming {
+  shardSize: number | undefined;
+  algorithm: string;
+  only: ReadonlySet<string> | undefined;
+}
+
+async function hashFolder(modelPath: string, serialization: Serialization, { shardSize, algorithm, only }: Naming, opts: HashOptions, pool: HashPool): Promise<Manifest> {
   const walked = walkModel(modelPath, { ignorePaths: serialization.ignorePaths ?? [], allowSymlinks: serialization.allowSymlinks });
   const files = walked.files.filter((f) => !only || only.has(f.name));
   const tasks: HashTask[] = [];

@@ -5,7 +5,7 @@ import { MAX_BUNDLE_BYTES, parseBundle, type ParsedBundle } from './bundle.js';
 import { compareManifests, describeDifferences, hasDifferences, type ManifestDifferences } from './compare.js';
 import { IN_TOTO_PAYLOAD_TYPE, preAuthEncoding } from './dsse.js';
 import { FormatError, InputError, VerificationError } from './errors.js';
-import { hashModel, type HashProgress } from './hash-model.js';
+import { hashModel, hashOptionsFor, type HashProgress } from './hash-model.js';
 import { keyFingerprint, keyTypeOf, type KeyType } from './keys.js';
 import { resourcePath, type Manifest } from './manifest.js';
 import { verifyBytes } from './signature.js';
@@ -154,10 +154,7 @@ async function recompute(modelPath: string, signed: Manifest, signaturePath: str
   const s = signed.serialization;
   const inside = signatureNameInside(modelPath, signaturePath);
   return hashModel(modelPath, {
-    hashType: s.hashType,
-    method: s.method,
-    ...(s.method === 'shards' ? { shardSize: s.shardSize } : {}),
-    allowSymlinks: s.allowSymlinks,
+    ...hashOptionsFor(s),
     ignorePaths: [...(s.ignorePaths ?? []), ...(opts.ignorePaths ?? [])],
     signatureName: inside ?? path.basename(signaturePath),
     ...(opts.ignoreUnsignedFiles ? { onlyPaths: new Set(signed.resources.map((r) => resourcePath(r.name, s.method))) } : {}),

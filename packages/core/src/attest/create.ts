@@ -1,10 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { parseBundle } from '../bundle.js';
 import { IN_TOTO_PAYLOAD_TYPE } from '../dsse.js';
-import { hashModel, type HashOptions } from '../hash-model.js';
+import { hashModel, hashOptionsFor, type HashOptions } from '../hash-model.js';
 import type { Manifest } from '../manifest.js';
 import { defaultSignaturePath, signatureNameInside, type Signer } from '../sign-model.js';
-import { signedManifest } from '../verify-model.js';
+import { readBundle, signedManifest } from '../verify-model.js';
 import { modelStatement } from './statement.js';
 import { defaultAttestationsDir, writeAttestation } from './store.js';
 
@@ -18,15 +18,8 @@ import { defaultAttestationsDir, writeAttestation } from './store.js';
 export async function modelDigestForAttestation(modelPath: string, o: { signaturePath?: string; hash?: HashOptions } = {}): Promise<Manifest> {
   const sigPath = o.signaturePath ?? defaultSignaturePath(modelPath);
   if (existsSync(sigPath)) {
-    const s = signedManifest(parseBundle(readFileSync(sigPath), sigPath)).serialization;
-    return hashModel(modelPath, {
-      hashType: s.hashType,
-      method: s.method,
-      ...(s.method === 'shards' ? { shardSize: s.shardSize } : {}),
-      allowSymlinks: s.allowSymlinks,
-      ignorePaths: s.ignorePaths ?? [],
-      signatureName: signatureNameInside(modelPath, sigPath) ?? 'model.sig',
-    });
+    const s = signedManifest(parseBundle(readBundle(sigPath), sigPath)).serialization;
+    return hashModel(modelPath, { ...hashOptionsFor(s), signatureName: signatureNameInside(modelPath, sigPath) ?? 'model.sig' });
   }
   return hashModel(modelPath, o.hash ?? {});
 }

@@ -1,4 +1,4 @@
-import { parseBundle } from '../bundle.js';
+import { parseBundle, type ParsedBundle } from '../bundle.js';
 import { FormatError, VerificationError } from '../errors.js';
 import { verifyEnvelope, type Trust, type VerifiedSigner } from '../verify-model.js';
 import { parseModelStatement, type ModelStatement } from './statement.js';
@@ -24,11 +24,11 @@ export interface VerifiedAttestation {
 }
 
 /**
- * Verifies an attestation bundle against any one of `trusts`, then parses
- * its statement. The error says why each trust refused it.
+ * Verifies an attestation bundle (raw, or already parsed) against any one of
+ * `trusts`, then parses its statement. The error says why each trust refused it.
  */
-export function verifyAttestation(bytes: Buffer | string, trusts: readonly Trust[], where = 'attestation', at?: Date): VerifiedAttestation {
-  const b = parseBundle(bytes, where);
+export function verifyAttestation(bundle: Buffer | string | ParsedBundle, trusts: readonly Trust[], where = 'attestation', at?: Date): VerifiedAttestation {
+  const b = typeof bundle === 'string' || Buffer.isBuffer(bundle) ? parseBundle(bundle, where) : bundle;
   const reasons: string[] = [];
   for (let i = 0; i < trusts.length; i++) {
     try {

@@ -84,17 +84,18 @@ export async function evaluatePolicy(modelPath: string, policy: LoadedPolicy, o:
     }
   }
   const digest = verified?.rootDigest;
-  const stored = readAttestations(o.attestationsDir ?? defaultAttestationsDir(modelPath));
-  const ofType = (t: string) =>
-    stored.flatMap((a) => {
-      try {
-        const b = parseBundle(a.bytes, a.file);
-        const st = JSON.parse(b.payload.toString('utf8')) as { predicateType?: unknown };
-        return st.predicateType === t ? [a] : [];
-      } catch {
-        return []; // unreadable files are reported by `attestations list`, not counted here
-      }
-    });
+  // Each file is read and parsed once; one that does not parse is named in every rule's report.
+  const stored = readAttestations(o.attestationsDir ?? defaultAttestationsDir(modelPath)).map((a) => {
+    try {
+      const bundle = parseBundle(a.bytes, a.file);
+      const predicateType = (JSON.parse(bundle.payload.toString('utf8')) as { predicateType?: unknown }).predicateType;
+      return { file: a.file, bundle, predicateType };
+    } catch (err) {
+      return { file: a.file, error: `unreadable attestation: ${(err as Error).message}` };
+    }
+  });
+  const unreadable = stored.flatMap((a) => ('error' in a ? [{ file: a.file, counted: false, why: a.error! }] : []));
+  const ofType = (t: string) => stored.flatMap((a) => ('bundle' in a && a.predicateType === t ? [{ file: a.file, bundle: a.bundle! }] : []));
 
   // 2. Provenance from the named repository and workflow.
   if (policy.provenance) {
@@ -112,10 +113,10 @@ export async function evaluatePolicy(modelPath: string, policy: LoadedPolicy, o:
         },
       },
     ];
-    const items: NonNullable<RuleResult['items']> = [];
+    const items: NonNullable<RuleResult['items']> = [...unreadable];
     for (const a of ofType(SLSA_PROVENANCE_V1)) {
       try {
-        const v = verifyAttestation(a.bytes, signers.map((s) => trustOf(s, root)), a.file, now);
+        const v = verifyAttestation(a.bundle, signers.map((s) => trustOf(s, root)), a.file, now);
         const why = (() => {
           if (!digest) return 'the model signature did not verify, so there is no digest to match';
           if (v.statement.subject[0].digest.sha256 !== digest) return `for another model digest (${v.statement.subject[0].digest.sha256.slice(0, 16)}…)`;
@@ -134,7 +135,7 @@ export async function evaluatePolicy(modelPath: string, policy: LoadedPolicy, o:
     }
     const ok = items.some((i) => i.counted);
     const want = `${p.repository}${p.workflow ? ` ${p.workflow}` : ''}${p.ref ? ` @ ${p.ref}` : ''}`;
-    rules.push({ rule: 'provenance', ok, detail: ok ? `SLSA provenance from ${want}` : `no valid SLSA provenance from ${want} (${items.length} provenance attestation(s) examined)`, items });
+    rules.push({ rule: 'provenance', ok, detail: ok ? `SLSA provenance from ${want}` : `no valid SLSA provenance from ${want} (${items.length} attestation(s) examined)`, items });
   }
 
   // 3. Approvals, k distinct approvers per stage; an authorised rejection overrides.
@@ -143,14 +144,14 @@ export async function evaluatePolicy(modelPath: string, policy: LoadedPolicy, o:
     rules.push({ rule: `approvals.${o.stage}`, ok: false, detail: `the policy has no approval rule for stage "${o.stage}"` });
   }
   for (const st of stages) {
-    const items: NonNullable<RuleResult['items']> = [];
+    const items: NonNullable<RuleResult['items']> = [...unreadable];
     const approvers = new Map<string, string>();
     const rejections: string[] = [];
     for (const a of ofType(APPROVAL_PREDICATE_V1)) {
       let why: string | undefined;
       let who = '';
       try {
-        const v = verifyAttestation(a.bytes, st.approvers.map((s) => trustOf(s, root)), a.file, now);
+        const v = verifyAttestation(a.bundle, st.approvers.map((s) => trustOf(s, root)), a.file, now);
         who = describeSigner(v.signer);
         const ap = parseApproval(v.statement.predicate);
         const approvedAt = Date.parse(ap.approvedAt);

@@ -46,16 +46,14 @@ export function verifyKeyless(b: ParsedBundle, trust: KeylessTrust): KeylessSign
     // Without a log entry nothing proves when (or that publicly) the short-lived certificate signed.
     throw new VerificationError('TLOG_MISSING', 'keyless signature has no transparency log entry (Rekor); it cannot be verified');
   }
-  let signed;
   try {
     const verifier = new Verifier(toTrustMaterial(trust.trustedRoot), { tlogThreshold: 1, ctlogThreshold: 1, timestampThreshold: 1 });
-    signed = verifier.verify(toSignedEntity(bundleFromJSON(b.json)));
+    verifier.verify(toSignedEntity(bundleFromJSON(b.json)));
   } catch (err) {
     const e = err as { code?: string; message?: string };
     const code = (e.code && CODES[e.code]) ?? 'SIGSTORE_VERIFICATION_FAILED';
     throw new VerificationError(code, `Sigstore verification failed: ${e.message ?? String(err)}`, { cause: err });
   }
-  void signed;
   const leaf = b.material.kind === 'certificate' ? b.material.certificate : b.material.certificates[0]!;
   const identity = certificateIdentity(leaf);
   matchIdentity(identity, trust.policy);
