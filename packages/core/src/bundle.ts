@@ -1,4 +1,5 @@
 import { FormatError } from './errors.js';
+import { LIMITS } from './limits.js';
 import type { DsseEnvelope } from './dsse.js';
 
 export const BUNDLE_V03_MEDIA_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
@@ -7,7 +8,7 @@ export const BUNDLE_V02_MEDIA_TYPE = 'application/vnd.dev.sigstore.bundle+json;v
 export const BUNDLE_V01_MEDIA_TYPE = 'application/vnd.dev.sigstore.bundle+json;version=0.1';
 
 /** A signature file is small; a larger one is refused before it is parsed. */
-export const MAX_BUNDLE_BYTES = 64 << 20;
+export const MAX_BUNDLE_BYTES = LIMITS.bundleBytes;
 
 export interface SerializedBundle {
   mediaType: string;

@@ -25,6 +25,8 @@ export * from './attest/statement.js';
 export * from './attest/provenance.js';
 export * from './attest/approval.js';
 export * from './attest/store.js';
+export * from './limits.js';
+export * from './report/json.js';
 export * from './attest/verify-attestation.js';
 export * from './attest/create.js';
 export * from './policy/load.js';

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   generateKeyPair, InputError, keySigner, loadCertificates, loadPrivateKey, loadPublicKey, ModelMismatchError,
   hashModel, preAuthEncoding, signBytes, signManifest, signModel, verifyModel, type Trust,
+  LIMITS,
 } from '@modelseal/core';
 import { bytes, codeOf, FIXTURES, tempDir, writeTree } from './helpers.js';
 
@@ -241,7 +242,7 @@ describe('bad signature files', () => {
     ['payloadType changed after signing', (b: any) => (b.dsseEnvelope.payloadType = 'application/json'), 'PAYLOAD_TYPE_MISMATCH'],
     ['a message signature instead of an envelope', (b: any) => { b.messageSignature = {}; delete b.dsseEnvelope; }, 'BAD_BUNDLE'],
     ['no verification material', (b: any) => (b.verificationMaterial = {}), 'BAD_BUNDLE'],
-    ['huge file', () => Buffer.alloc((64 << 20) + 1, 0x20), 'BUNDLE_TOO_LARGE'],
+    ['huge file', () => Buffer.alloc(LIMITS.bundleBytes + 1, 0x20), 'BUNDLE_TOO_LARGE'],
     ['a statement with another predicate, correctly signed', (b: any) => {
       const st = JSON.parse(Buffer.from(b.dsseEnvelope.payload, 'base64').toString());
       st.predicateType = 'https://slsa.dev/provenance/v1';

@@ -111,6 +111,7 @@ export function attestationsCommand(): Command {
     .action((model: string, f: { attestations?: string; json?: boolean }) => {
       const dir = f.attestations ?? defaultAttestationsDir(model);
       const rows = readAttestations(dir).map((a) => {
+        if ('error' in a) return { file: a.file, error: a.error };
         try {
           const { statement, material } = peekAttestation(a.bytes, a.file);
           const p = statement.predicate as Record<string, unknown>;

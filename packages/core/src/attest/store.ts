@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { lstatSync, mkdirSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../atomic-write.js';
 import type { SerializedBundle } from '../bundle.js';
-import { MAX_BUNDLE_BYTES } from '../bundle.js';
-import { InputError } from '../errors.js';
+import { InputError, ModelsealError } from '../errors.js';
+import { kindOf, LIMITS, readBoundedFile } from '../limits.js';
+import type { AttestationSource, StoredAttestation } from './source.js';
+
+export type { AttestationSource, StoredAttestation } from './source.js';
 
 export const ATTESTATION_SUFFIX = '.sigstore.json';
 
@@ -25,31 +28,52 @@ export function writeAttestation(dir: string, label: string, bundle: SerializedB
   }
   const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
   const file = path.join(dir, `${label}-${stamp}-${randomBytes(3).toString('hex')}${ATTESTATION_SUFFIX}`);
-  writeFileAtomic(file, JSON.stringify(bundle, null, 2) + '\n');
+  const text = JSON.stringify(bundle, null, 2) + '\n';
+  if (text.length > LIMITS.bundleBytes) throw new InputError('BUNDLE_TOO_LARGE', `attestation of ${text.length} bytes is over the ${LIMITS.bundleBytes}-byte limit for a bundle`);
+  writeFileAtomic(file, text);
   return file;
 }
 
-export interface StoredAttestation {
-  file: string;
-  bytes: Buffer;
+/**
+ * The attestations in a folder. Symlinks, folders and other non-files are
+ * reported as unreadable entries (never followed, never fatal); the number of
+ * files and the bytes read are bounded so a planted folder cannot exhaust memory.
+ */
+export function folderAttestations(dir: string): AttestationSource {
+  return {
+    description: `folder ${dir}`,
+    list: async () => readAttestations(dir),
+  };
 }
 
 /** Every attestation file in the folder; a folder that does not exist holds none. */
-export function readAttestations(dir: string): StoredAttestation[] {
+export function readAttestations(dir: string): Array<StoredAttestation | { file: string; error: string }> {
   let names: string[];
   try {
     names = readdirSync(dir);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw new InputError('ATTESTATIONS_UNREADABLE', `${dir}: cannot list attestations (${(err as Error).message})`, { cause: err });
+    throw new InputError('ATTESTATIONS_UNREADABLE', `${dir}: cannot list attestations (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
   }
-  return names
-    .filter((n) => n.endsWith(ATTESTATION_SUFFIX))
-    .sort()
-    .flatMap((n) => {
-      const file = path.join(dir, n);
-      const st = statSync(file);
-      if (!st.isFile() || st.size > MAX_BUNDLE_BYTES) return [];
-      return [{ file, bytes: readFileSync(file) }];
-    });
+  const wanted = names.filter((n) => n.endsWith(ATTESTATION_SUFFIX)).sort();
+  if (wanted.length > LIMITS.attestationFiles) {
+    throw new InputError('ATTESTATIONS_TOO_MANY', `${dir}: ${wanted.length} attestation files, over the limit of ${LIMITS.attestationFiles}`);
+  }
+  let total = 0;
+  return wanted.map((n) => {
+    const file = path.join(dir, n);
+    try {
+      const st = lstatSync(file);
+      if (!st.isFile()) return { file, error: `${kindOf(st)}, not a regular file (not followed)` };
+      if (total + st.size > LIMITS.attestationBytes) {
+        throw new InputError('ATTESTATIONS_TOO_LARGE', `${dir}: attestation files add up to more than ${LIMITS.attestationBytes} bytes`);
+      }
+      const bytes = readBoundedFile(file, { limit: LIMITS.bundleBytes, what: 'attestation', notFoundCode: 'ATTESTATION_UNREADABLE', tooLargeCode: 'BUNDLE_TOO_LARGE' });
+      total += bytes.length;
+      return { file, bytes };
+    } catch (err) {
+      if (err instanceof InputError && (err.code === 'ATTESTATIONS_TOO_LARGE')) throw err;
+      return { file, error: err instanceof ModelsealError ? `${err.message} [${err.code}]` : (err as Error).message };
+    }
+  });
 }

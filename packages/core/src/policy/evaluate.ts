@@ -1,7 +1,7 @@
 import type { TrustedRoot } from '@sigstore/protobuf-specs';
 import { APPROVAL_PREDICATE_V1, parseApproval } from '../attest/approval.js';
 import { parseProvenance, SLSA_PROVENANCE_V1 } from '../attest/provenance.js';
-import { defaultAttestationsDir, readAttestations } from '../attest/store.js';
+import { defaultAttestationsDir, folderAttestations, type AttestationSource } from '../attest/store.js';
 import { describeSigner, signerId, verifyAttestation } from '../attest/verify-attestation.js';
 import { parseBundle } from '../bundle.js';
 import { ModelsealError } from '../errors.js';
@@ -28,6 +28,8 @@ export interface EvaluateOptions {
   /** only this stage's approvals (default: every stage in the policy) */
   stage?: string;
   signaturePath?: string;
+  /** default: the folder beside the model (`attestationsDir`, else `<model>.attestations`) */
+  attestations?: AttestationSource;
   attestationsDir?: string;
   /** for keyless signers (default: public-good) */
   trustedRoot?: TrustedRoot;
@@ -85,7 +87,9 @@ export async function evaluatePolicy(modelPath: string, policy: LoadedPolicy, o:
   }
   const digest = verified?.rootDigest;
   // Each file is read and parsed once; one that does not parse is named in every rule's report.
-  const stored = readAttestations(o.attestationsDir ?? defaultAttestationsDir(modelPath)).map((a) => {
+  const source = o.attestations ?? folderAttestations(o.attestationsDir ?? defaultAttestationsDir(modelPath));
+  const stored = (await source.list()).map((a) => {
+    if ('error' in a) return { file: a.file, error: `unreadable attestation: ${a.error}` };
     try {
       const bundle = parseBundle(a.bytes, a.file);
       const predicateType = (JSON.parse(bundle.payload.toString('utf8')) as { predicateType?: unknown }).predicateType;
