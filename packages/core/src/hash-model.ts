@@ -4,7 +4,8 @@ import { parseHashType, type HashType } from './hashing/algorithms.js';
 import { HashPool } from './hashing/pool.js';
 import type { HashTask } from './hashing/read-range.js';
 import { hashTarball, isTarballPath } from './inputs/tar.js';
-import { walkModel } from './inputs/walk.js';
+import { walkModel, type ModelFile } from './inputs/walk.js';
+import { LIMITS } from './limits.js';
 import { createManifest, resourceAlgorithm, shardName, type Manifest, type ResourceDescriptor, type Serialization } from './manifest.js';
 import { normalizeIgnorePath } from './paths.js';
 
@@ -19,6 +20,18 @@ export interface HashProgress {
   bytesTotal: number;
 }
 
+/**
+ * Digests known without reading the file: a verification cache, or an old
+ * signature when re-signing incrementally. `lookup` must answer only for
+ * exactly this state of the file (`ModelFile.state`), else undefined.
+ */
+export interface DigestSource {
+  /** hex digests of the file's resources, in order (one for files, one per shard) */
+  lookup(file: ModelFile, serialization: Serialization): string[] | undefined;
+  /** told each file's fresh digests after hashing */
+  store?(file: ModelFile, serialization: Serialization, digests: string[]): void;
+}
+
 export interface HashOptions {
   /** `sha256` (default), `blake2b` (CLI spelling `blake2` accepted) or `blake3` */
   hashType?: HashType | 'blake2';
@@ -31,11 +44,33 @@ export interface HashOptions {
   /** the signature file's name inside the model folder, ignored (default model.sig) */
   signatureName?: string;
   allowSymlinks?: boolean;
-  /** hash only files whose names are in this set (verification with ignore-unsigned-files) */
+  /** hash only files whose names are in this set; the others are listed by name in `unhashed`, never read */
   onlyPaths?: ReadonlySet<string>;
+  /** digests that need no reading (cache, incremental re-signing) */
+  known?: DigestSource;
   /** worker threads; defaults to the CPU count */
   workers?: number;
   onProgress?: (p: HashProgress) => void;
+}
+
+/** A manifest plus what hashing saw on the way. */
+export interface HashDetails {
+  manifest: Manifest;
+  /** files present but outside `onlyPaths`: named, not hashed */
+  unhashed: string[];
+  /** shard mode: empty files, which the OMS spec gives no resource */
+  emptyFiles: string[];
+  /** files whose digests came from `known` */
+  reused: number;
+  bytesHashed: number;
+}
+
+/** The byte ranges a file of `size` bytes is cut into: one for files, shards otherwise (none for an empty file, OMS 6.3.2). */
+export function resourceRanges(size: number, shardSize: number | undefined): Array<[number, number]> {
+  if (shardSize === undefined) return [[0, size]];
+  const out: Array<[number, number]> = [];
+  for (let s = 0; s < size; s += shardSize) out.push([s, Math.min(s + shardSize, size)]);
+  return out;
 }
 
 /** The serialization a set of options stands for, with the complete ignore list recorded. */
@@ -81,6 +116,11 @@ export function hashOptionsFor(s: Serialization): HashOptions {
  * its file count: the manifest lists every file).
  */
 export async function hashModel(modelPath: string, opts: HashOptions = {}): Promise<Manifest> {
+  return (await hashModelDetailed(modelPath, opts)).manifest;
+}
+
+/** `hashModel`, with what was left unhashed, empty files and reuse counts. */
+export async function hashModelDetailed(modelPath: string, opts: HashOptions = {}): Promise<HashDetails> {
   const serialization = serializationFor(opts);
   const shardSize = serialization.method === 'shards' ? serialization.shardSize : undefined;
   const algorithm = resourceAlgorithm(serialization);
@@ -95,14 +135,17 @@ export async function hashModel(modelPath: string, opts: HashOptions = {}): Prom
       ...(shardSize !== undefined ? { shardSize } : {}),
       onBytes: opts.onProgress ? (n) => opts.onProgress!({ bytesDone: (done += n), bytesTotal: 0 }) : undefined,
     });
-    const resources = t.digests
+    const emptyFiles = shardSize === undefined ? [] : t.digests.filter((d) => d.start === d.end).map((d) => d.path);
+    const kept = t.digests.filter((d) => shardSize === undefined || d.end > d.start);
+    const resources = kept
       .filter((d) => !only || only.has(d.path))
       .map((d) => ({
         name: shardSize === undefined ? d.path : shardName(d.path, d.start, d.end),
         algorithm,
         digest: Buffer.from(d.digest).toString('hex'),
       }));
-    return createManifest(t.modelName, serialization, resources);
+    const unhashed = only ? [...new Set(kept.filter((d) => !only.has(d.path)).map((d) => d.path))] : [];
+    return { manifest: createManifest(t.modelName, serialization, resources), unhashed, emptyFiles, reused: 0, bytesHashed: done };
   }
 
   const pool = new HashPool({
@@ -123,28 +166,43 @@ interface Naming {
   only: ReadonlySet<string> | undefined;
 }
 
-async function hashFolder(modelPath: string, serialization: Serialization, { shardSize, algorithm, only }: Naming, opts: HashOptions, pool: HashPool): Promise<Manifest> {
+async function hashFolder(modelPath: string, serialization: Serialization, { shardSize, algorithm, only }: Naming, opts: HashOptions, pool: HashPool): Promise<HashDetails> {
   const walked = walkModel(modelPath, { ignorePaths: serialization.ignorePaths ?? [], allowSymlinks: serialization.allowSymlinks });
   const files = walked.files.filter((f) => !only || only.has(f.name));
+  const unhashed = only ? walked.files.filter((f) => !only.has(f.name)).map((f) => f.name) : [];
+  const emptyFiles = shardSize === undefined ? [] : files.filter((f) => f.size === 0).map((f) => f.name);
+  const resources: ResourceDescriptor[] = [];
   const tasks: HashTask[] = [];
-  const names: string[] = [];
+  const pending = new Map<ModelFile, number[]>(); // file -> its task ids, when it must be read
+  let reused = 0;
   for (const f of files) {
-    const add = (start: number, end: number, name: string) => {
+    const ranges = resourceRanges(f.size, shardSize);
+    const name = (start: number, end: number) => (shardSize === undefined ? f.name : shardName(f.name, start, end));
+    const known = opts.known?.lookup(f, serialization);
+    if (known && known.length === ranges.length) {
+      reused++;
+      ranges.forEach(([start, end], i) => resources.push({ name: name(start, end), algorithm, digest: known[i]! }));
+      continue;
+    }
+    const ids: number[] = [];
+    for (const [start, end] of ranges) {
+      ids.push(tasks.length);
       tasks.push({ id: tasks.length, absPath: f.absPath, name: f.name, start, end, fileSize: f.size });
-      names.push(name);
-    };
-    if (shardSize === undefined) add(0, f.size, f.name);
-    else if (f.size === 0) add(0, 0, shardName(f.name, 0, 0));
-    else for (let s = 0; s < f.size; s += shardSize) add(s, Math.min(s + shardSize, f.size), shardName(f.name, s, Math.min(s + shardSize, f.size)));
+    }
+    pending.set(f, ids);
   }
-  const bytesTotal = files.reduce((s, f) => s + f.size, 0);
+  if (tasks.length + resources.length > LIMITS.resources) {
+    throw new InputError('TOO_MANY_RESOURCES', `${modelPath}: ${tasks.length + resources.length} resources, over the limit of ${LIMITS.resources} (use a larger shard size)`);
+  }
+  const bytesTotal = tasks.reduce((s, t) => s + (t.end - t.start), 0);
   const digests = await pool.run(tasks, opts.onProgress ? { onProgress: (bytesDone: number) => opts.onProgress!({ bytesDone, bytesTotal }) } : {});
-  const resources: ResourceDescriptor[] = tasks.map((t) => ({
-    name: names[t.id]!,
-    algorithm,
-    digest: Buffer.from(digests.get(t.id)!).toString('hex'),
-  }));
-  return createManifest(walked.modelName, serialization, resources);
+  for (const t of tasks) {
+    resources.push({ name: shardSize === undefined ? t.name : shardName(t.name, t.start, t.end), algorithm, digest: Buffer.from(digests.get(t.id)!).toString('hex') });
+  }
+  if (opts.known?.store) {
+    for (const [f, ids] of pending) opts.known.store(f, serialization, ids.map((id) => Buffer.from(digests.get(id)!).toString('hex')));
+  }
+  return { manifest: createManifest(walked.modelName, serialization, resources), unhashed, emptyFiles, reused, bytesHashed: bytesTotal };
 }
 
 function isFile(p: string): boolean {

@@ -6,7 +6,7 @@ import { blake2b } from '@noble/hashes/blake2.js';
 import { blake3 } from '@noble/hashes/blake3.js';
 import tar from 'tar-stream';
 import { describe, expect, it } from 'vitest';
-import { hashModel, ModelPathError, InputError, type Manifest } from '@modelseal/core';
+import { hashModel, hashModelDetailed, ModelPathError, InputError, type Manifest } from '@modelseal/core';
 import { bytes, tempDir, writeTree } from './helpers.js';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
@@ -68,15 +68,23 @@ describe('hashModel: folders and files', () => {
     expect(m.serialization.hashType).toBe('blake2b');
   });
 
-  it('shards files at shard_size boundaries, end exclusive, empty files as :0:0', async () => {
+  it('shards files at shard_size boundaries, end exclusive, and gives empty files no resource (OMS 6.3.2)', async () => {
     const big = bytes(25, 9);
-    const dir = model({ 'big.bin': big, 'small.bin': 'abc', 'empty.bin': '' });
-    const m = await hashModel(dir, { method: 'shards', shardSize: 10 });
-    expect(m.resources.map((r) => r.name)).toEqual(['big.bin:0:10', 'big.bin:10:20', 'big.bin:20:25', 'empty.bin:0:0', 'small.bin:0:3']);
+    const dir = model({ 'big.bin': big, 'small.bin': 'abc', 'empty.bin': '', 'pkg/__init__.py': '' });
+    const d = await hashModelDetailed(dir, { method: 'shards', shardSize: 10 });
+    const m = d.manifest;
+    expect(m.resources.map((r) => r.name)).toEqual(['big.bin:0:10', 'big.bin:10:20', 'big.bin:20:25', 'small.bin:0:3']);
+    expect(d.emptyFiles.sort()).toEqual(['empty.bin', 'pkg/__init__.py']);
     expect(byName(m)['big.bin:10:20']).toBe(sha256(big.subarray(10, 20)));
-    expect(byName(m)['empty.bin:0:0']).toBe(sha256(Buffer.alloc(0)));
     expect(m.resources[0]!.algorithm).toBe('sha256-sharded-10');
     expect(m.serialization).toMatchObject({ method: 'shards', shardSize: 10, hashType: 'sha256' });
+    // The spec's algorithm, computed independently: SHA-256 over the raw shard digests of non-empty files, in order.
+    const spec = createHash('sha256');
+    for (let s = 0; s < 25; s += 10) spec.update(createHash('sha256').update(big.subarray(s, Math.min(s + 10, 25))).digest());
+    spec.update(createHash('sha256').update('abc').digest());
+    expect(m.rootDigest).toBe(spec.digest('hex'));
+    // files mode still lists empty files
+    expect((await hashModel(dir)).resources.map((r) => r.name)).toContain('empty.bin');
   });
 
   it('gives the same digests on worker threads as inline (models over the inline limit)', async () => {

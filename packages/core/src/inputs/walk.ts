@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, realpathSync, statSync, type BigIntStats, type Stats } from 'node:fs';
 import path from 'node:path';
 import { ModelPathError } from '../errors.js';
 import { isUnder } from '../paths.js';
@@ -10,6 +10,28 @@ export interface ModelFile {
   /** absolute path to read (the link target when a symlink was followed) */
   absPath: string;
   size: number;
+  /**
+   * What identifies this exact state of the file, for digests known without
+   * reading it (a verification cache, incremental re-signing): device, inode,
+   * and mtime/ctime in nanoseconds. Absent for tarball entries.
+   */
+  state?: FileState;
+}
+
+export interface FileState {
+  dev: bigint;
+  ino: bigint;
+  size: bigint;
+  mtimeNs: bigint;
+  ctimeNs: bigint;
+}
+
+export function fileState(st: BigIntStats): FileState {
+  return { dev: st.dev, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs };
+}
+
+function regular(name: string, absPath: string, st: BigIntStats): ModelFile {
+  return { name, absPath, size: Number(st.size), state: fileState(st) };
 }
 
 export interface WalkOptions {
@@ -24,7 +46,7 @@ export interface WalkedModel {
   files: ModelFile[];
 }
 
-function describe(st: Stats): string {
+function describe(st: Stats | BigIntStats): string {
   if (st.isFIFO()) return 'a FIFO';
   if (st.isSocket()) return 'a socket';
   if (st.isCharacterDevice() || st.isBlockDevice()) return 'a device';
@@ -55,10 +77,10 @@ export function walkModel(modelPath: string, opts: WalkOptions): WalkedModel {
   const given = path.resolve(modelPath);
   // The root itself is what the user named, so a symlinked root is resolved, not refused.
   const root = attempt(given, (p) => realpathSync(p));
-  const rootStat = attempt(root, (p) => lstatSync(p));
+  const rootStat = attempt(root, (p) => lstatSync(p, { bigint: true }));
   const modelName = path.basename(given);
   if (rootStat.isFile()) {
-    return { modelName, kind: 'file', files: [{ name: '.', absPath: root, size: rootStat.size }] };
+    return { modelName, kind: 'file', files: [regular('.', root, rootStat)] };
   }
   if (!rootStat.isDirectory()) throw new ModelPathError('BAD_MODEL_PATH', `${modelPath}: ${describe(rootStat)}`);
 
@@ -94,8 +116,8 @@ export function walkModel(modelPath: string, opts: WalkOptions): WalkedModel {
         if ( rel.startsWith('..') || path.isAbsolute(rel)) {
           throw new ModelPathError('SYMLINK_ESCAPES_MODEL', `${abs}: symbolic link points outside the model folder (to ${target})`);
         }
-        const st = attempt(target, (p) => statSync(p));
-        if (st.isFile()) files.push({ name, absPath: target, size: st.size });
+        const st = attempt(target, (p) => statSync(p, { bigint: true }));
+        if (st.isFile()) files.push(regular(name, target, st));
         else if (st.isDirectory()) {
           if (visitedDirs.has(target)) {
             throw new ModelPathError('SYMLINK_LOOP', `${abs}: symbolic link leads to a folder already walked (${target})`);
@@ -106,7 +128,7 @@ export function walkModel(modelPath: string, opts: WalkOptions): WalkedModel {
       } else if (ent.isDirectory()) {
         stack.push({ abs, name });
       } else if (ent.isFile()) {
-        files.push({ name, absPath: abs, size: attempt(abs, (p) => lstatSync(p)).size });
+        files.push(regular(name, abs, attempt(abs, (p) => lstatSync(p, { bigint: true }))));
       } else {
         throw new ModelPathError('BAD_FILE_TYPE', `${abs}: ${describe(attempt(abs, (p) => lstatSync(p)))}; only regular files and folders can be hashed`);
       }
