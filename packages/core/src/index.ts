@@ -31,3 +31,4 @@ export * from './attest/verify-attestation.js';
 export * from './attest/create.js';
 export * from './policy/load.js';
 export * from './policy/evaluate.js';
+export * from './trust-options.js';

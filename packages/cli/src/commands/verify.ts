@@ -1,17 +1,14 @@
-import { evaluatePolicy, loadPolicy, VerificationError, type PolicyReport, checkIdentityPolicy, loadCertificates, loadPublicKey, loadTrustedRoot, publicGoodTrustedRoot, verifyModel, InputError, ModelMismatchError, type IdentityPolicy, type Trust, type VerifyResult } from '@modelseal/core';
+import { evaluatePolicy, loadPolicy, VerificationError, type PolicyReport, loadTrustedRoot, trustFromSpec, verifyModel, InputError, ModelMismatchError, type TrustSpec, type VerifyResult } from '@modelseal/core';
 import { Command } from 'commander';
 import { progressBar } from '../progress.js';
 
 /** The keyless flags are named as IdentityPolicy's fields, so they pass straight through. */
-interface Flags extends IdentityPolicy {
+interface Flags extends TrustSpec {
   signature?: string;
-  key?: string;
-  certificateChain?: string[];
   ignorePaths?: string[];
   ignoreUnsignedFiles?: boolean;
   json?: boolean;
   quiet?: boolean;
-  trustedRoot?: string;
   policy?: string;
   stage?: string;
   attestations?: string;
@@ -28,21 +25,6 @@ function printReport(r: PolicyReport, json: boolean): void {
     return [head, ...sub].join('\n');
   });
   process.stdout.write(`${lines.join('\n')}\n${r.ok ? 'VERDICT: pass' : 'VERDICT: fail'}${r.model ? ` (${r.model.name} sha256:${r.model.rootDigest})` : ''}\n`);
-}
-
-function trustFrom(flags: Flags): Trust {
-  const keyless = flags.identity ?? flags.identityRegexp ?? flags.issuer ?? flags.issuerRegexp;
-  const kinds = [flags.key, flags.certificateChain, keyless].filter((x) => x !== undefined).length;
-  if (kinds > 1) throw new InputError('BAD_OPTION', 'give one of --key, --certificate-chain, or --identity/--issuer (keyless)');
-  if (flags.key) return { publicKey: loadPublicKey(flags.key).key };
-  if (flags.certificateChain) return { certificateAuthorities: flags.certificateChain.flatMap((f) => loadCertificates(f)) };
-  if (keyless !== undefined) {
-    const keys = ['identity', 'identityRegexp', 'issuer', 'issuerRegexp', 'githubRepository', 'githubRef', 'githubWorkflow'] as const;
-    const policy: IdentityPolicy = Object.fromEntries(keys.filter((k) => flags[k] !== undefined).map((k) => [k, flags[k]]));
-    checkIdentityPolicy(policy);
-    return { sigstore: { trustedRoot: flags.trustedRoot ? loadTrustedRoot(flags.trustedRoot) : publicGoodTrustedRoot(), policy } };
-  }
-  throw new InputError('MISSING_TRUST', 'verify needs --key PUB, --certificate-chain CA_PEM, or --identity and --issuer (keyless)');
 }
 
 function describe(r: VerifyResult): string {
@@ -97,7 +79,7 @@ export function verifyCommand(): Command {
         }
         return;
       }
-      const trust = trustFrom(flags);
+      const trust = trustFromSpec(flags);
       const bar = progressBar(flags.quiet ?? false);
       try {
         const r = await verifyModel(model, {
