@@ -32,3 +32,5 @@ export * from './attest/create.js';
 export * from './policy/load.js';
 export * from './policy/evaluate.js';
 export * from './trust-options.js';
+export * from './printable.js';
+export * from './manifest-digest.js';
