@@ -230,7 +230,7 @@ describe('release policy', () => {
     expect(readdirSync(model)).not.toContain('tiny-model.attestations'); // beside, not inside: plain OMS verification still passes
     expect((await modelsealAsync(['verify', model, '--key', path.join(d, 'release.pub')])).status).toBe(0);
     const list = await modelsealAsync(['attestations', 'list', model, '--json']);
-    expect(JSON.parse(list.stdout).map((x: { what: string }) => x.what).sort()).toEqual(['SLSA provenance', 'approved for production', 'approved for production']);
+    expect(JSON.parse(list.stdout).attestations.map((x: { what: string }) => x.what).sort()).toEqual(['SLSA provenance', 'approved for production', 'approved for production']);
     const ok = await modelsealAsync(['verify', model, '--policy', policy, '--stage', 'production']);
     expect(ok.stdout).toMatch(/PASS +signature/);
     expect(ok.stdout).toMatch(/VERDICT: pass/);

@@ -34,3 +34,5 @@ export * from './policy/evaluate.js';
 export * from './trust-options.js';
 export * from './printable.js';
 export * from './manifest-digest.js';
+export * from './report/outputs.js';
+export * from './report/bundle-signer.js';

@@ -15,6 +15,8 @@ import { toOmsStatement } from './statement.js';
 /** Turns a payload into a signed Sigstore bundle: a local key, or keyless Sigstore. */
 export interface Signer {
   createBundle(payload: Buffer, payloadType: string): Promise<SerializedBundle>;
+  /** the verifying key, when the signer holds a long-lived one */
+  publicKey?: KeyObject;
 }
 
 /**
@@ -32,6 +34,7 @@ export function keySigner(privateKey: KeyObject, certificateChain?: X509Certific
     ? { x509CertificateChain: { certificates: certificateChain.map((c) => ({ rawBytes: c.raw.toString('base64') })) }, tlogEntries: [] }
     : { publicKey: { hint: keyFingerprint(privateKey) }, tlogEntries: [] };
   return {
+    publicKey: createPublicKey(privateKey),
     createBundle: async (payload, payloadType) => ({
       mediaType: BUNDLE_V03_MEDIA_TYPE,
       verificationMaterial,

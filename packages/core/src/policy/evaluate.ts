@@ -8,7 +8,7 @@ import { parseBundle, type ParsedBundle } from '../bundle.js';
 import { InputError, ModelsealError } from '../errors.js';
 import { parseJsonBounded } from '../limits.js';
 import type { Serialization } from '../manifest.js';
-import { describeSigner, signerJson, type SignerJson } from '../report/json.js';
+import { describeSigner, modelJson, signerJson, type ModelJson, type SignerJson } from '../report/json.js';
 import { defaultSignaturePath } from '../sign-model.js';
 import { publicGoodTrustedRoot } from '../sigstore/trusted-root.js';
 import { assertModelPath, readBundle, verifyEnvelope, verifyModel, type Trust, type VerifyResult } from '../verify-model.js';
@@ -39,7 +39,7 @@ export interface PolicyReport {
   ok: boolean;
   policy: string;
   stage?: string;
-  model?: { name: string; rootDigest: string; manifestDigest: string; serialization: Serialization };
+  model?: ModelJson;
   /** who signed the model (when the signature rule passed) */
   signer?: SignerJson;
   rules: RuleResult[];
@@ -181,7 +181,7 @@ export async function evaluatePolicy(modelPath: string, policy: LoadedPolicy, o:
     ok: rules.every((r) => r.ok),
     policy: policy.file,
     ...(o.stage ? { stage: o.stage } : {}),
-    ...(verified ? { model: { name: verified.modelName, rootDigest: verified.rootDigest, manifestDigest: verified.manifestDigest, serialization: verified.manifest.serialization }, signer: signerJson(verified.signer) } : {}),
+    ...(verified ? { model: modelJson(verified.manifest, verified.manifestDigest), signer: signerJson(verified.signer) } : {}),
     rules,
     warnings,
   };

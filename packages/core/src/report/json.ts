@@ -44,8 +44,9 @@ export interface ModelJson {
 
 /** Who signed, as verified. The same object in verify, policy reports, attestation listings and audit events. */
 export type SignerJson =
-  | { kind: 'key'; keyType: KeyType; fingerprint: string; publicKeySha256: string }
-  | { kind: 'certificate'; keyType: KeyType; publicKeySha256: string; subject: string; issuer: string; certificateSha256: string; chain: string[] }
+  /** keyType and publicKeySha256 are absent only in unverified listings, where the bundle carries just the key's hint */
+  | { kind: 'key'; keyType?: KeyType; fingerprint: string; publicKeySha256?: string }
+  | { kind: 'certificate'; keyType: KeyType | 'unknown'; publicKeySha256: string; subject: string; issuer: string; certificateSha256: string; chain: string[] }
   | {
       kind: 'keyless';
       keyType: KeyType | 'unknown';
@@ -96,7 +97,10 @@ export function modelJson(m: Manifest, manifestDigest?: string): ModelJson {
 
 /** A failure as JSON: the same envelope as success, with `ok: false` and the error. */
 export function failureJson(command: string, err: unknown, extra: Record<string, unknown> = {}): OutcomeJson & Record<string, unknown> {
-  return { version: OUTPUT_VERSION, command, ok: false, ...extra, warnings: [], error: errorJson(err) };
+  const details = err instanceof ModelsealError ? (err.details ?? {}) : {};
+  const verifies = command === 'verify' || command === 'pull' || command === 'exec';
+  const base = { version: OUTPUT_VERSION, command, ok: false, ...(verifies ? { verified: false } : {}), warnings: [] as string[] };
+  return { ...base, ...details, ...extra, error: errorJson(err) } as OutcomeJson & Record<string, unknown>;
 }
 
 export type DifferencesJson = ManifestDifferences;
