@@ -102,6 +102,10 @@ export function parseBundle(text: string | Buffer, where = 'bundle'): ParsedBund
   }
   const tlog = vm.tlogEntries;
   if (tlog !== undefined && !Array.isArray(tlog)) throw new FormatError('BAD_BUNDLE', `${where}: tlogEntries must be a list`);
+  if (material.kind === 'certificate' && (!Array.isArray(tlog) || tlog.length === 0)) {
+    // OMS 1.0: a keyless (short-lived certificate) bundle without a log entry proves nothing about when it signed.
+    throw new FormatError('TLOG_MISSING', `${where}: keyless signature has no transparency log entry (Rekor); it cannot be verified`);
+  }
   return {
     json: json as unknown as SerializedBundle,
     material,
