@@ -333,6 +333,7 @@ describe('correctness and disclosure (hardening 14-17)', () => {
     writeFileSync(path.join(m, 'evil\x1b[2J\rverified OK\n.bin'), 'x');
     const e = await verifyModel(m, { trust: { publicKey: k.pub } }).catch((x) => x);
     expect(e.message).toContain('evil\\x1b[2J\\x0dverified OK\\x0a.bin');
+    // eslint-disable-next-line no-control-regex
     expect(e.message).not.toMatch(/[\x00-\x1f]/);
     expect(e.differences.extra).toEqual(['evil\x1b[2J\rverified OK\n.bin']); // data stays exact
   });
