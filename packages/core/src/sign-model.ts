@@ -14,6 +14,8 @@ import { toOmsStatement } from './statement.js';
 /** Turns a payload into a signed Sigstore bundle: a local key, or keyless Sigstore. */
 export interface Signer {
   createBundle(payload: Buffer, payloadType: string): Promise<SerializedBundle>;
+  /** a local key's public half: what re-signing checks the old signature with by default */
+  publicKey?: KeyObject;
 }
 
 /**
@@ -31,6 +33,7 @@ export function keySigner(privateKey: KeyObject, certificateChain?: X509Certific
     ? { x509CertificateChain: { certificates: certificateChain.map((c) => ({ rawBytes: c.raw.toString('base64') })) }, tlogEntries: [] }
     : { publicKey: { hint: keyFingerprint(privateKey) }, tlogEntries: [] };
   return {
+    publicKey: createPublicKey(privateKey),
     createBundle: async (payload, payloadType) => ({
       mediaType: BUNDLE_V03_MEDIA_TYPE,
       verificationMaterial,

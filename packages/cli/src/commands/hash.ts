@@ -1,4 +1,4 @@
-import { hashModel, toOmsStatement, writeFileAtomic } from '@modelseal/core';
+import { hashModel, hashPart, parsePartSpec, toOmsStatement, toPartialManifestJson, writeFileAtomic } from '@modelseal/core';
 import { Command } from 'commander';
 import { addHashOptions, hashOptionsFrom, type HashFlags } from '../options.js';
 import { progressBar } from '../progress.js';
@@ -6,6 +6,7 @@ import { progressBar } from '../progress.js';
 interface Flags extends HashFlags {
   output?: string;
   json?: boolean;
+  part?: string;
 }
 
 export function hashCommand(): Command {
@@ -16,9 +17,19 @@ export function hashCommand(): Command {
   )
     .option('-o, --output <file>', 'write the manifest (OMS in-toto statement) to this file')
     .option('--json', 'print the manifest (OMS in-toto statement) instead of the digest')
+    .option('--part <I/N>', 'hash only part I of N (distributed hashing; best with --method shards) and write a partial manifest for `modelseal manifest merge`')
     .action(async (model: string, flags: Flags) => {
       const bar = progressBar(flags.quiet ?? false);
-      const manifest = await hashModel(model, { ...hashOptionsFrom(flags), ...(bar ? { onProgress: bar.onProgress } : {}) }).finally(() => bar?.done());
+      const opts = { ...hashOptionsFrom(flags), ...(bar ? { onProgress: bar.onProgress } : {}) };
+      if (flags.part !== undefined) {
+        const part = await hashPart(model, parsePartSpec(flags.part), opts).finally(() => bar?.done());
+        const text = JSON.stringify(toPartialManifestJson(part), null, 2) + '\n';
+        if (flags.output) writeFileAtomic(flags.output, text);
+        if (flags.json || !flags.output) process.stdout.write(text);
+        else process.stderr.write(`part ${part.part.index}/${part.part.count}: ${part.resources.length} resources of ${part.files.length} files -> ${flags.output}\n`);
+        return;
+      }
+      const manifest = await hashModel(model, opts).finally(() => bar?.done());
       const statement = JSON.stringify(toOmsStatement(manifest), null, 2) + '\n';
       if (flags.output) writeFileAtomic(flags.output, statement);
       process.stdout.write(flags.json ? statement : `${manifest.rootDigest}\n`);
