@@ -49,6 +49,14 @@ export function signCommand(): Command {
     .option('--reuse-identity <id>', '--reuse-from: the old signature is keyless, by this identity (with --reuse-issuer)')
     .option('--reuse-issuer <url>', '--reuse-from: the OIDC issuer of the old keyless signature')
     .option('--reuse-trusted-root <file>', '--reuse-from: Sigstore trusted_root.json for the old keyless signature')
+    .addHelpText(
+      'after',
+      `
+With --manifest nothing of the model is read: the signer vouches that the model is what the manifest says.
+Each sign of a folder or file records its files' states (device, inode, size, mtime, ctime) in
+$MODELSEAL_STATE_DIR (default ~/.cache/modelseal/sign-state; "off" disables) so that a later
+--reuse-from can tell unchanged files; a file not provably unchanged is always hashed again.`,
+    )
     .action(async (model: string | undefined, flags: Flags, cmd: Command) => {
       if (flags.manifest !== undefined) {
         if (model !== undefined) throw new InputError('BAD_OPTION', '--manifest signs a manifest instead of a model: give no model path');
