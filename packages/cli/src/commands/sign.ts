@@ -29,6 +29,9 @@ function reuseTrust(flags: Flags, signer: Signer): Trust {
       ...(flags.reuseTrustedRoot !== undefined ? { trustedRoot: flags.reuseTrustedRoot } : {}),
     });
   }
+  if (flags.certificateChain?.length) {
+    throw new InputError('MISSING_TRUST', '--reuse-from with --certificate-chain: the old signature carries a certificate; say which CAs to trust with --reuse-certificate-chain CA.pem');
+  }
   if (signer.publicKey) return { publicKey: signer.publicKey };
   throw new InputError('MISSING_TRUST', '--reuse-from with --keyless needs to know who made the old signature: --reuse-identity and --reuse-issuer (or --reuse-key / --reuse-certificate-chain)');
 }
