@@ -73,11 +73,10 @@ export function reuseSource(old: Manifest, recorded: ReadonlyMap<string, string>
 
 /** Verifies the old signature (before believing any of it) and loads its state record. */
 export function openReuse(r: ReuseFrom, stateDir: string | undefined): { source?: DigestSource & { hits: number }; note?: string } {
-  const bytes = readBundle(r.signaturePath);
   let old: Manifest;
   let payload: Buffer;
   try {
-    const b = parseBundle(bytes, r.signaturePath);
+    const b = parseBundle(readBundle(r.signaturePath), r.signaturePath);
     verifyEnvelope(b, r.trust, r.at);
     old = signedManifest(b);
     payload = b.payload;
