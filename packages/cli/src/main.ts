@@ -26,6 +26,7 @@ function commandPath(c: Command): string {
   for (let x: Command | null = c; x && x.parent; x = x.parent) names.unshift(x.name());
   return names.join(' ');
 }
+import { manifestCommand } from './commands/manifest.js';
 
 /** Exit codes for every command: 0 success, 1 verification failure, 2 bad usage or bad input. */
 export async function run(argv: string[]): Promise<number> {
@@ -48,6 +49,7 @@ export async function run(argv: string[]): Promise<number> {
   program.addCommand(attestCommand());
   program.addCommand(approveCommand());
   program.addCommand(attestationsCommand());
+  program.addCommand(manifestCommand());
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const c of all(program)) c.exitOverride();
   try {

@@ -48,6 +48,12 @@ export interface HashOptions {
   onlyPaths?: ReadonlySet<string>;
   /** digests that need no reading (cache, incremental re-signing) */
   known?: DigestSource;
+  /**
+   * Hash only the resources (file, byte range) this returns true for; the
+   * others are left out of the manifest, unread (one part of a distributed
+   * hash). Folders and single files only.
+   */
+  selectRange?: (file: ModelFile, start: number, end: number) => boolean;
   /** worker threads; defaults to the CPU count */
   workers?: number;
   onProgress?: (p: HashProgress) => void;
@@ -128,6 +134,7 @@ export async function hashModelDetailed(modelPath: string, opts: HashOptions = {
   const only = opts.onlyPaths;
 
   if (isTarballPath(modelPath) && isFile(modelPath)) {
+    if (opts.selectRange) throw new InputError('PART_NEEDS_FOLDER', `${modelPath}: a tarball is read as one stream and cannot be hashed in parts; unpack it first`);
     let done = 0;
     const t = await hashTarball(modelPath, {
       hashType: serialization.hashType,
@@ -181,9 +188,13 @@ async function hashFolder(modelPath: string, serialization: Serialization, { sha
     throw new InputError('TOO_MANY_RESOURCES', `${modelPath}: ${count} resources, over the limit of ${LIMITS.resources} (use a larger shard size)`);
   }
   for (const f of files) {
-    const ranges = resourceRanges(f.size, shardSize);
+    const all = resourceRanges(f.size, shardSize);
+    const ranges = opts.selectRange ? all.filter(([start, end]) => opts.selectRange!(f, start, end)) : all;
+    if (ranges.length === 0 && all.length > 0) continue;
     const name = (start: number, end: number) => (shardSize === undefined ? f.name : shardName(f.name, start, end));
-    const known = opts.known?.lookup(f, serialization);
+    // `known` speaks for whole files: a file cut by selectRange is always read
+    const whole = ranges.length === all.length;
+    const known = whole ? opts.known?.lookup(f, serialization) : undefined;
     if (known && known.length === ranges.length) {
       reused++;
       ranges.forEach(([start, end], i) => resources.push({ name: name(start, end), algorithm, digest: known[i]! }));
@@ -194,7 +205,7 @@ async function hashFolder(modelPath: string, serialization: Serialization, { sha
       ids.push(tasks.length);
       tasks.push({ id: tasks.length, absPath: f.absPath, name: f.name, start, end, fileSize: f.size });
     }
-    pending.set(f, ids);
+    if (whole) pending.set(f, ids);
   }
   const bytesTotal = tasks.reduce((s, t) => s + (t.end - t.start), 0);
   const digests = await pool.run(tasks, opts.onProgress ? { onProgress: (bytesDone: number) => opts.onProgress!({ bytesDone, bytesTotal }) } : {});

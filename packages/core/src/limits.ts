@@ -26,6 +26,24 @@ export const LIMITS = {
   keyFileBytes: 1 << 20,
   certificateFileBytes: 4 << 20,
   trustedRootBytes: 16 << 20,
+  /**
+   * One partial manifest (distributed hashing): the complete file list plus
+   * this part's resources, so never more than the full statement a bundle
+   * may carry (bundleBytes).
+   */
+  partialManifestBytes: 128 << 20,
+  /** Parts of one distributed hash: far beyond any CI matrix (256 jobs) or Indexed Job a person would run. */
+  parts: 100_000,
+  /**
+   * A precomputed manifest given to `sign --manifest`: it must fit in the
+   * signed bundle anyway (bundleBytes).
+   */
+  manifestBytes: 128 << 20,
+  /**
+   * A re-signing state record: one line of ~150 bytes per file, so 128 MiB
+   * covers ~800k files, more than any bundle can sign (bundleBytes).
+   */
+  signStateBytes: 128 << 20,
 } as const;
 
 /**
