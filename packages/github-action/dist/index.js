@@ -78960,12 +78960,18 @@ async function main(env = process.env) {
   try {
     inputs = readInputs((n) => getInput(n));
     outcome = await runMode(inputs, { keys, mask, env });
-  } catch (error2) {
+  } catch (err) {
+    const error2 = addonMissing(err) ?? err;
     outcome = { mode: inputs?.mode ?? modeGuess(), error: error2, modelPath: inputs?.modelPath ?? getInput("model-path") };
   } finally {
     keys.cleanup();
   }
   await publish(outcome, env);
+}
+function addonMissing(err) {
+  const e = err;
+  if (e?.code !== "MODULE_NOT_FOUND" && e?.code !== "READ_ERROR" || !/Cannot find (module|package) '@napi-rs\/blake-hash'/.test(String(e.message))) return void 0;
+  return new InputError("BLAKE3_UNAVAILABLE", "this model is hashed with blake3, whose native addon (@napi-rs/blake-hash) is not in the action bundle: sign with sha256 (the default) or blake2, or verify with the modelseal CLI", { cause: err });
 }
 function modeGuess() {
   const m = getInput("mode");
@@ -78990,7 +78996,7 @@ async function publish(outcome, env) {
   }
   if (outcome.mode === "gate") {
     const failed = outcome.report.rules.filter((r) => !r.ok);
-    for (const r of failed) error(r.detail, { title: `modelseal policy: ${r.rule} not met` });
+    for (const r of failed) error(r.detail, { title: `modelseal policy rule ${r.rule} not met` });
     if (failed.length) {
       setFailed(`modelseal: policy ${outcome.policyFile}: ${failed.length} rule(s) failed: ${failed.map((r) => r.rule).join(", ")} [POLICY_FAILED]`);
       return;

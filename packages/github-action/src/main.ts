@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as core from '@actions/core';
-import { errorJson } from '@modelseal/core';
+import { errorJson, InputError } from '@modelseal/core';
 import { readInputs, type ActionInputs, type Mode } from './inputs.js';
 import { KeyFiles } from './key-material.js';
 import { outputsOf } from './outputs.js';
@@ -25,12 +25,24 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   try {
     inputs = readInputs((n) => core.getInput(n));
     outcome = await runMode(inputs, { keys, mask, env });
-  } catch (error) {
+  } catch (err) {
+    const error = addonMissing(err) ?? err;
     outcome = { mode: inputs?.mode ?? modeGuess(), error, modelPath: inputs?.modelPath ?? core.getInput('model-path') };
   } finally {
     keys.cleanup();
   }
   await publish(outcome, env);
+}
+
+/**
+ * The BLAKE3 addon is native code, so it is not in the bundle: core loads it
+ * on first use, and in the action that fails unless someone shipped it.
+ */
+function addonMissing(err: unknown): InputError | undefined {
+  // core's hashing reports a failed load as READ_ERROR of the file being hashed; the message names the addon
+  const e = err as { code?: unknown; message?: unknown } | undefined;
+  if ((e?.code !== 'MODULE_NOT_FOUND' && e?.code !== 'READ_ERROR') || !/Cannot find (module|package) '@napi-rs\/blake-hash'/.test(String(e.message))) return undefined;
+  return new InputError('BLAKE3_UNAVAILABLE', 'this model is hashed with blake3, whose native addon (@napi-rs/blake-hash) is not in the action bundle: sign with sha256 (the default) or blake2, or verify with the modelseal CLI', { cause: err });
 }
 
 function modeGuess(): Mode {
@@ -58,7 +70,7 @@ async function publish(outcome: ModeResult | ModeFailure, env: NodeJS.ProcessEnv
   }
   if (outcome.mode === 'gate') {
     const failed = outcome.report.rules.filter((r) => !r.ok);
-    for (const r of failed) core.error(r.detail, { title: `modelseal policy: ${r.rule} not met` });
+    for (const r of failed) core.error(r.detail, { title: `modelseal policy rule ${r.rule} not met` });
     if (failed.length) {
       core.setFailed(`modelseal: policy ${outcome.policyFile}: ${failed.length} rule(s) failed: ${failed.map((r) => r.rule).join(', ')} [POLICY_FAILED]`);
       return;
