@@ -11,6 +11,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 
 const here = import.meta.dirname;
+/** `node build.mjs [OUTDIR]`: another folder lets a test check that dist/ is fresh without touching it. */
+const outdir = path.resolve(process.argv[2] ?? path.join(here, 'dist'));
 const core = path.resolve(here, '../core/dist');
 
 /**
@@ -42,7 +44,9 @@ await build({
     index: path.join(here, 'src/index.ts'),
     'hash-worker': path.join(core, 'hashing/hash-worker.js'),
   },
-  outdir: path.join(here, 'dist'),
+  outdir,
+  // comments in the bundle name files relative to this: fixed, so the output does not depend on the caller's folder
+  absWorkingDir: path.resolve(here, '../..'),
   bundle: true,
   platform: 'node',
   format: 'esm',
