@@ -45,7 +45,7 @@ describe('githubAttestations', () => {
     const api = await serve((req, res, base) => {
       const u = new URL(req.url!, base);
       const page = Number(u.searchParams.get('page') ?? '1');
-      const link = page < pages.length ? { Link: `<${base}/api/v3${u.pathname.replace('/api/v3', '')}?page=${page + 1}>; rel="next", <${base}/x>; rel="last"` } : {};
+      const link: Record<string, string> = page < pages.length ? { Link: `<${base}/api/v3${u.pathname.replace('/api/v3', '')}?page=${page + 1}>; rel="next", <${base}/x>; rel="last"` } : {};
       json(res, 200, { attestations: pages[page - 1]!.map((bundle) => ({ bundle, repository_id: 1 })) }, link);
     });
     const src = githubAttestations({ repository: 'acme/models', digest: DIGEST, apiUrl: `${api.base}/api/v3`, token: 'tok' });
