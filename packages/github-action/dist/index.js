@@ -78491,7 +78491,7 @@ var init_key_material = __esm({
       /** A path to the key; `secret` masks the text in the job log first. */
       path(value, o) {
         if (!value.includes("-----BEGIN")) return value;
-        if (o.secret) {
+        if (o.secret || /PRIVATE KEY/.test(value)) {
           this.mask(value);
           for (const line of value.split(/\r?\n/)) if (line.trim() && !line.startsWith("-----")) this.mask(line.trim());
         }

@@ -15,7 +15,8 @@ export class KeyFiles {
   /** A path to the key; `secret` masks the text in the job log first. */
   path(value: string, o: { secret: boolean }): string {
     if (!value.includes('-----BEGIN')) return value;
-    if (o.secret) {
+    // a private key given where a public one is expected is still a secret
+    if (o.secret || /PRIVATE KEY/.test(value)) {
       this.mask(value);
       // The runner masks a secret by its exact text: mask each line too, as logs print PEM line by line.
       for (const line of value.split(/\r?\n/)) if (line.trim() && !line.startsWith('-----')) this.mask(line.trim());

@@ -91,6 +91,9 @@ describe('key material', () => {
     expect(keys.path('keys/a.key', { secret: true })).toBe('keys/a.key');
     const pub = keys.path('-----BEGIN PUBLIC KEY-----\nCCCC\n-----END PUBLIC KEY-----\n', { secret: false });
     expect(masked).toHaveLength(3);
+    // a private key pasted where a public key belongs (verify) is masked all the same
+    keys.path('-----BEGIN PRIVATE KEY-----\nDDDD\n-----END PRIVATE KEY-----\n', { secret: false });
+    expect(masked.slice(3)).toEqual(['-----BEGIN PRIVATE KEY-----\nDDDD\n-----END PRIVATE KEY-----\n', 'DDDD']);
     keys.cleanup();
     expect(() => statSync(f)).toThrow();
     expect(() => statSync(pub)).toThrow();
