@@ -103,6 +103,7 @@ describe('the bundled action, end to end with keys', () => {
     expect(g0.summary).toContain(fingerprint);
     expect(g0.summary).toContain('| ✅ | acme/models | .github/workflows/release.yml | refs/heads/main | `c0ffee000000` | [run](https://github.com/acme/models/actions/runs/4242/attempts/1)');
     expect(g0.summary).toContain('_no approvals found_');
+    if (process.env.MODELSEAL_SUMMARY_OUT) writeFileSync(`${process.env.MODELSEAL_SUMMARY_OUT}.failed`, g0.summary);
 
     // alice approves, through the action, with her key's PEM
     const a = await runAction(action, { mode: 'approve', 'model-path': model, stage: 'production', key: keys.alice!.privPem, reason: 'eval accuracy 0.94 (run 17)', approver: 'Alice', expires: '7d' });
@@ -119,7 +120,7 @@ describe('the bundled action, end to end with keys', () => {
     expect(g1.stdout).toContain(`policy ${policy}: pass (tiny-model sha256:${digest})`);
     expect(g1.report).toMatchObject({ ok: true, verified: true, command: 'verify', policy: { file: policy, stage: 'production' } });
     expect(g1.summary).toContain('modelseal gate for production: passed');
-    expect(g1.summary).toMatch(/\| ✅ \| key `[0-9a-f]{64}` "Alice" \| \d{4}-\d\d-\d\dT[^|]+ \| approved \| eval accuracy 0.94 \(run 17\) \| key [0-9a-f]{16}… \(ed25519\): approved \|/);
+    expect(g1.summary).toMatch(/\| ✅ \| key `[0-9a-f]{64}` "Alice" \| \d{4}-\d\d-\d\dT[^|]+ \| approved \| eval accuracy 0.94 \(run 17\) \| – \| key [0-9a-f]{16}… \(ed25519\): approved \|/);
     if (process.env.MODELSEAL_SUMMARY_OUT) writeFileSync(process.env.MODELSEAL_SUMMARY_OUT, g1.summary);
 
     // one byte changes: the signature rule fails, and so do the rules that need its digest

@@ -78641,7 +78641,11 @@ function tlogOf(b) {
   return b.tlogEntries.flatMap((t) => {
     const e = t;
     if (typeof e?.logIndex !== "string" && typeof e?.logIndex !== "number") return [];
-    return [{ logIndex: String(e.logIndex), ...typeof e.integratedTime === "string" ? { integratedTime: e.integratedTime } : {} }];
+    return [{
+      logIndex: String(e.logIndex),
+      ...typeof e.integratedTime === "string" ? { integratedTime: e.integratedTime } : {},
+      ...typeof e.logId?.keyId === "string" ? { logId: e.logId.keyId } : {}
+    }];
   });
 }
 function provenanceFacts(p) {
@@ -78805,9 +78809,18 @@ function cell(s) {
 function table(head, rows) {
   return [`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
 }
+function searchableLogs() {
+  searchable ??= new Set(
+    publicGoodTrustedRoot().tlogs.filter((t) => t.baseUrl === "https://rekor.sigstore.dev").map((t) => Buffer.from(t.logId.keyId).toString("base64"))
+  );
+  return searchable;
+}
 function rekor(f) {
   if (!f?.tlog.length) return "\u2013";
-  return f.tlog.map((t) => `[${t.logIndex}](${REKOR_SEARCH}${encodeURIComponent(t.logIndex)})`).join(", ");
+  return f.tlog.map((t) => {
+    const index = cell(t.logIndex);
+    return t.logId && searchableLogs().has(t.logId) ? `[${index}](${REKOR_SEARCH}${encodeURIComponent(t.logIndex)})` : `${index} (log ${cell(t.logId?.slice(0, 12) ?? "unknown")}\u2026, not public-good)`;
+  }).join(", ");
 }
 function signerFromFacts(f) {
   if (!f) return void 0;
@@ -78923,16 +78936,16 @@ function approvalsTable(rule, facts) {
   const items = rule.items ?? [];
   if (!items.length) return "_no approvals found_";
   return table(
-    ["Counted", "Approver", "When", "Decision", "Reason", "Why"],
+    ["Counted", "Approver", "When", "Decision", "Reason", "Rekor", "Why"],
     items.map((i) => {
       const f = facts.get(i.file);
       const a = f?.approval;
       const who = [signerFromFacts(f), a?.approver ? `"${cell(a.approver)}"` : void 0].filter(Boolean).join(" ");
-      return [i.counted ? "\u2705" : "\u274C", who || "\u2013", cell(a?.approvedAt), cell(a?.decision), cell(a?.reason), cell(i.why)];
+      return [i.counted ? "\u2705" : "\u274C", who || "\u2013", cell(a?.approvedAt), cell(a?.decision), cell(a?.reason), rekor(f), cell(i.why)];
     })
   );
 }
-var REKOR_SEARCH, code;
+var REKOR_SEARCH, code, searchable;
 var init_summary2 = __esm({
   "packages/github-action/src/summary.ts"() {
     "use strict";

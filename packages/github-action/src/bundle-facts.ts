@@ -12,7 +12,8 @@ export interface BundleFacts {
   /** key hint (SHA-256 of the SPKI PEM), or the certificate identity */
   keyHint?: string;
   identity?: CertificateIdentity;
-  tlog: Array<{ logIndex: string; integratedTime?: string }>;
+  /** Rekor entries: index, time, and the log's key id (base64), which says which log */
+  tlog: Array<{ logIndex: string; integratedTime?: string; logId?: string }>;
   approval?: ApprovalPredicate;
   provenance?: { repository: string; workflow: string; ref: string; commit?: string; runUrl?: string };
 }
@@ -48,9 +49,13 @@ export function factsOf(bytes: Buffer, where: string): BundleFacts | undefined {
 
 function tlogOf(b: ParsedBundle): BundleFacts['tlog'] {
   return b.tlogEntries.flatMap((t) => {
-    const e = t as { logIndex?: unknown; integratedTime?: unknown };
+    const e = t as { logIndex?: unknown; integratedTime?: unknown; logId?: { keyId?: unknown } };
     if (typeof e?.logIndex !== 'string' && typeof e?.logIndex !== 'number') return [];
-    return [{ logIndex: String(e.logIndex), ...(typeof e.integratedTime === 'string' ? { integratedTime: e.integratedTime } : {}) }];
+    return [{
+      logIndex: String(e.logIndex),
+      ...(typeof e.integratedTime === 'string' ? { integratedTime: e.integratedTime } : {}),
+      ...(typeof e.logId?.keyId === 'string' ? { logId: e.logId.keyId } : {}),
+    }];
   });
 }
 

@@ -1,4 +1,4 @@
-import { errorJson, type ParsedBundle, type RuleResult, type VerifiedSigner } from '@modelseal/core';
+import { errorJson, publicGoodTrustedRoot, type ParsedBundle, type RuleResult, type VerifiedSigner } from '@modelseal/core';
 import { bundleFacts, type BundleFacts } from './bundle-facts.js';
 import type { ModeFailure, ModeResult } from './results.js';
 
@@ -19,9 +19,26 @@ function table(head: string[], rows: string[][]): string {
   return [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
 }
 
-function rekor(f: BundleFacts | undefined): string {
+let searchable: Set<string> | undefined;
+/** Key ids (base64) of the public-good Rekor log that search.sigstore.dev indexes, from the shipped trusted root. */
+function searchableLogs(): Set<string> {
+  searchable ??= new Set(
+    publicGoodTrustedRoot()
+      .tlogs.filter((t) => t.baseUrl === 'https://rekor.sigstore.dev')
+      .map((t) => Buffer.from(t.logId!.keyId).toString('base64')),
+  );
+  return searchable;
+}
+
+/** Log indexes; a link only for the public-good log: an index in a private Rekor means nothing to search.sigstore.dev. */
+export function rekor(f: BundleFacts | undefined): string {
   if (!f?.tlog.length) return '–';
-  return f.tlog.map((t) => `[${t.logIndex}](${REKOR_SEARCH}${encodeURIComponent(t.logIndex)})`).join(', ');
+  return f.tlog
+    .map((t) => {
+      const index = cell(t.logIndex);
+      return t.logId && searchableLogs().has(t.logId) ? `[${index}](${REKOR_SEARCH}${encodeURIComponent(t.logIndex)})` : `${index} (log ${cell(t.logId?.slice(0, 12) ?? 'unknown')}…, not public-good)`;
+    })
+    .join(', ');
 }
 
 function signerFromFacts(f: BundleFacts | undefined): string | undefined {
@@ -132,12 +149,12 @@ function approvalsTable(rule: RuleResult, facts: Map<string, BundleFacts | undef
   const items = rule.items ?? [];
   if (!items.length) return '_no approvals found_';
   return table(
-    ['Counted', 'Approver', 'When', 'Decision', 'Reason', 'Why'],
+    ['Counted', 'Approver', 'When', 'Decision', 'Reason', 'Rekor', 'Why'],
     items.map((i) => {
       const f = facts.get(i.file);
       const a = f?.approval;
       const who = [signerFromFacts(f), a?.approver ? `"${cell(a.approver)}"` : undefined].filter(Boolean).join(' ');
-      return [i.counted ? '✅' : '❌', who || '–', cell(a?.approvedAt), cell(a?.decision), cell(a?.reason), cell(i.why)];
+      return [i.counted ? '✅' : '❌', who || '–', cell(a?.approvedAt), cell(a?.decision), cell(a?.reason), rekor(f), cell(i.why)];
     }),
   );
 }

@@ -9,7 +9,7 @@ import { outputsOf } from '../src/outputs.js';
 import { reportJson } from '../src/report.js';
 import type { ModeResult } from '../src/results.js';
 import { requireIdTokenPermission } from '../src/signer.js';
-import { cell, renderSummary } from '../src/summary.js';
+import { cell, rekor, renderSummary } from '../src/summary.js';
 import { tempDir } from '../../core/test/helpers.js';
 
 /** Inputs as the runner passes them: every declared input, with action.yml's defaults. */
@@ -133,12 +133,16 @@ describe('outputs, report and summary', () => {
     const md = renderSummary(gate(true));
     expect(md).toContain('## ✅ modelseal gate for production: passed');
     expect(md).toContain('| Digest | `sha256:' + 'ab'.repeat(32) + '` |');
-    expect(md).toContain('| ✅ | "Bob" | 2026-01-02T03:04:05Z | approved | eval &lt;b&gt;0.9&lt;/b&gt; | key x: approved |');
+    expect(md).toContain('| ✅ | "Bob" | 2026-01-02T03:04:05Z | approved | eval &lt;b&gt;0.9&lt;/b&gt; | 12345 (log unknown…, not public-good) | key x: approved |');
     const bad = renderSummary(gate(false));
     expect(bad).toContain('## ❌ modelseal gate for production: FAILED');
     expect(bad).toContain('changed: a\\|b.bin');
     expect(bad).toContain('– (the signature did not verify)');
     expect(cell('a|b\nc<script>`x`')).toBe("a\\|b c&lt;script&gt;'x'");
+    // search links only for the public-good log (its key id from the shipped trusted root)
+    expect(rekor({ tlog: [{ logIndex: '7', logId: 'wNI9atQGlz+VWfO6LRygH4QUfY/8W4RFwiT5i5WRgB0=' }] })).toBe('[7](https://search.sigstore.dev/?logIndex=7)');
+    expect(rekor({ tlog: [{ logIndex: '8', logId: 'zxGZFVvd0FEmjR8WrFwMdcAJ9vtaY/QXf44Y1wUeP6A=' }, { logIndex: '9' }] })).toBe('8 (log zxGZFVvd0FEm…, not public-good), 9 (log unknown…, not public-good)');
+    expect(rekor({ tlog: [] })).toBe('–');
     expect(renderSummary({ mode: 'verify', error: new InputError('SIGNATURE_NOT_FOUND', 'm/model.sig: no signature'), modelPath: 'm' })).toContain('[`SIGNATURE_NOT_FOUND`]');
   });
 });
