@@ -78988,7 +78988,7 @@ function addonMissing(err) {
 }
 function modeGuess() {
   const m = getInput("mode");
-  return ["sign", "attest-provenance", "approve", "verify", "gate"].find((x) => x === m) ?? "gate";
+  return MODES.find((x) => x === m) ?? "gate";
 }
 async function publish(outcome, env) {
   for (const [name, value] of Object.entries(outputsOf(outcome))) setOutput(name, value);

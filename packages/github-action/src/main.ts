@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as core from '@actions/core';
 import { errorJson, InputError } from '@modelseal/core';
-import { readInputs, type ActionInputs, type Mode } from './inputs.js';
+import { MODES, readInputs, type ActionInputs, type Mode } from './inputs.js';
 import { KeyFiles } from './key-material.js';
 import { outputsOf } from './outputs.js';
 import { reportJson } from './report.js';
@@ -45,9 +45,10 @@ function addonMissing(err: unknown): InputError | undefined {
   return new InputError('BLAKE3_UNAVAILABLE', 'this model is hashed with blake3, whose native addon (@napi-rs/blake-hash) is not in the action bundle: sign with sha256 (the default) or blake2, or verify with the modelseal CLI', { cause: err });
 }
 
+/** For the report of inputs that did not parse: the mode asked for, if it is one. */
 function modeGuess(): Mode {
   const m = core.getInput('mode');
-  return (['sign', 'attest-provenance', 'approve', 'verify', 'gate'] as const).find((x) => x === m) ?? 'gate';
+  return MODES.find((x) => x === m) ?? 'gate';
 }
 
 async function publish(outcome: ModeResult | ModeFailure, env: NodeJS.ProcessEnv): Promise<void> {
