@@ -43,3 +43,4 @@ export * from './distributed/merge.js';
 export * from './sign-precomputed.js';
 export * from './reuse-signature.js';
 export { defaultSignStateDir, RACY_MARGIN_NS } from './reuse/sign-state.js';
+export * from './attest/github-source.js';

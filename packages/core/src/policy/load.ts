@@ -40,7 +40,10 @@ let validator: Validator | undefined;
 function validate(): Validator {
   if (!validator) {
     const { Ajv } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
-    validator = new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(readFileSync(POLICY_SCHEMA_PATH, 'utf8'))) as Validator;
+    validator = new Ajv({ allErrors: true, strict: false }).compile(
+      // required, not read by path: a bundler (the GitHub Action's) can then inline the schema
+      createRequire(import.meta.url)('../../schemas/policy-v1.schema.json') as object,
+    ) as Validator;
   }
   return validator;
 }
