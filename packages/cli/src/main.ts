@@ -7,6 +7,8 @@ import { signCommand } from './commands/sign.js';
 import { verifyCommand } from './commands/verify.js';
 import { trustCommand } from './commands/trust.js';
 import { approveCommand, attestationsCommand, attestCommand } from './commands/attest.js';
+import { pushCommand } from './commands/push.js';
+import { pullCommand } from './commands/pull.js';
 
 /** Exit codes for every command: 0 success, 1 verification failure, 2 bad usage or bad input. */
 export async function run(argv: string[]): Promise<number> {
@@ -24,6 +26,8 @@ export async function run(argv: string[]): Promise<number> {
   program.addCommand(attestCommand());
   program.addCommand(approveCommand());
   program.addCommand(attestationsCommand());
+  program.addCommand(pushCommand());
+  program.addCommand(pullCommand());
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const c of all(program)) c.exitOverride();
   try {

@@ -32,3 +32,4 @@ export * from './attest/create.js';
 export * from './policy/load.js';
 export * from './policy/evaluate.js';
 export * from './trust-options.js';
+export * from './oci/index.js';

@@ -26,6 +26,12 @@ export const LIMITS = {
   keyFileBytes: 1 << 20,
   certificateFileBytes: 4 << 20,
   trustedRootBytes: 16 << 20,
+  /**
+   * An OCI manifest, index or referrers list read from a registry: 4 MiB is
+   * the size the distribution registry and the OCI spec guidance accept for
+   * manifests (enough for ~15k layers); a registry answering more is refused.
+   */
+  ociManifestBytes: 4 << 20,
 } as const;
 
 /**

@@ -3,6 +3,8 @@ import {
   peekAttestation, readAttestations, resolveLineage, APPROVAL_PREDICATE_V1, InputError, SLSA_PROVENANCE_V1, type BuildInfo, type LineageInput,
 } from '@modelseal/core';
 import { Command } from 'commander';
+import { addRegistryOptions } from '../oci-options.js';
+import { listOciCommandAction } from './oci-verify.js';
 import { addSignerOptions, signerFromFlags, type SignerFlags } from '../signer-options.js';
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
@@ -103,12 +105,13 @@ export function approveCommand(): Command {
 
 export function attestationsCommand(): Command {
   const c = new Command('attestations').description('attestations kept beside a model');
-  c.command('list')
+  addRegistryOptions(c.command('list'))
     .description('list attestations (unverified: `verify --policy` decides what counts)')
-    .argument('<model>', 'model folder, single file, or tarball')
+    .argument('<model>', 'model folder, single file, tarball, or oci://registry/repository:tag')
     .option('--attestations <dir>', 'where attestations are kept (default: <model>.attestations)')
     .option('--json', 'print as JSON')
-    .action((model: string, f: { attestations?: string; json?: boolean }) => {
+    .action(async (model: string, f: { attestations?: string; json?: boolean }) => {
+      if (model.startsWith('oci://')) return listOciCommandAction(model, f);
       const dir = f.attestations ?? defaultAttestationsDir(model);
       const rows = readAttestations(dir).map((a) => {
         if ('error' in a) return { file: a.file, error: a.error };

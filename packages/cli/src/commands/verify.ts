@@ -1,6 +1,7 @@
 import { evaluatePolicy, loadPolicy, VerificationError, type PolicyReport, loadTrustedRoot, trustFromSpec, verifyModel, InputError, ModelMismatchError, type TrustSpec, type VerifyResult } from '@modelseal/core';
 import { Command } from 'commander';
 import { progressBar } from '../progress.js';
+import { addOciVerifyOptions, verifyOciCommandAction } from './oci-verify.js';
 
 /** The keyless flags are named as IdentityPolicy's fields, so they pass straight through. */
 interface Flags extends TrustSpec {
@@ -39,9 +40,9 @@ function describe(r: VerifyResult): string {
 }
 
 export function verifyCommand(): Command {
-  return new Command('verify')
+  return addOciVerifyOptions(new Command('verify'))
     .description('verify a model against its signature: exit 0 verified, 1 not verified, 2 bad input')
-    .argument('<model>', 'model folder, single file, or tarball')
+    .argument('<model>', 'model folder, single file, tarball, or oci://registry/repository:tag')
     .option('--signature <file>', 'signature file (default: model.sig in the folder, <file>.sig beside a file)')
     .option('--key <pem>', 'trusted public key')
     .option('--certificate-chain <pem...>', 'trusted root CA certificate(s)')
@@ -61,6 +62,7 @@ export function verifyCommand(): Command {
     .option('--stage <stage>', 'with --policy: check only this stage\'s approvals')
     .option('--attestations <dir>', 'with --policy: where attestations are kept (default: <model>.attestations)')
     .action(async (model: string, flags: Flags) => {
+      if (model.startsWith('oci://')) return verifyOciCommandAction(model, flags);
       if (flags.policy) {
         if (flags.key || flags.certificateChain || flags.identity || flags.identityRegexp) {
           throw new InputError('BAD_OPTION', '--policy names the trusted signers itself; drop --key/--certificate-chain/--identity');

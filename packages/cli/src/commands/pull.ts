@@ -1,0 +1,52 @@
+import { failureJson, modelJson, OUTPUT_VERSION, PolicyFailedError, pullModel, type PolicyReport } from '@modelseal/core';
+import { Command } from 'commander';
+import { progressBar } from '../progress.js';
+import { addRegistryOptions, addTrustOptions, registryOptionsFrom, trustOrPolicy, type RegistryFlags, type TrustFlags } from '../oci-options.js';
+
+interface Flags extends RegistryFlags, TrustFlags {
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export function printPolicyLines(r: PolicyReport): string {
+  return r.rules.map((x) => `${x.ok ? 'PASS' : 'FAIL'}  ${x.rule}: ${x.detail}`).join('\n') + '\n';
+}
+
+export function pullCommand(): Command {
+  return addTrustOptions(
+    addRegistryOptions(
+      new Command('pull')
+        .description('pull a model from an OCI registry into a new folder, verified: nothing is left at <dir> unless the signature (and policy) hold')
+        .argument('<reference>', 'registry/repository:tag or @sha256:... (oci:// prefix optional)')
+        .argument('<dir>', 'destination folder (must not exist)'),
+    ),
+  )
+    .option('--json', 'print the result as JSON')
+    .option('-q, --quiet', 'no progress bar')
+    .action(async (reference: string, dir: string, f: Flags) => {
+      try {
+        const registry = await registryOptionsFrom(f);
+        const bar = progressBar(f.quiet ?? false);
+        const r = await pullModel(reference, dir, { ...registry, ...trustOrPolicy(f), ...(bar ? { onProgress: bar.onProgress } : {}) }).finally(() => bar?.done());
+        if (f.json) {
+          const { verified, policy, ...rest } = r;
+          process.stdout.write(
+            JSON.stringify(
+              { version: OUTPUT_VERSION, command: 'pull', ok: true, ...rest, ...(verified ? { model: modelJson(verified.manifest), signer: verified.signer } : {}), ...(policy ? { policy } : {}), warnings: r.skipped.map((p) => `${p}: not written (outside the signed files)`) },
+              null,
+              2,
+            ) + '\n',
+          );
+          return;
+        }
+        if (r.policy) process.stdout.write(printPolicyLines(r.policy));
+        for (const p of r.skipped) process.stderr.write(`modelseal: warning: ${p}: not written (outside the signed files)\n`);
+        process.stderr.write(`pulled ${r.reference}@${r.digest}: ${r.files} files, ${r.bytes} bytes, verified -> ${r.destination}\n`);
+        process.stdout.write(`${r.destination}\n`);
+      } catch (err) {
+        if (!f.json && err instanceof PolicyFailedError) process.stdout.write(printPolicyLines(err.report));
+        if (f.json) process.stdout.write(JSON.stringify(failureJson('pull', err, { reference, ...(err instanceof PolicyFailedError ? { policy: err.report } : {}) }), null, 2) + '\n');
+        throw err;
+      }
+    });
+}
