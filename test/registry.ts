@@ -49,7 +49,7 @@ export async function startRegistry(o: { users?: Record<string, string> } = {}):
   if (o.users) {
     const htpasswd = path.join(dir, 'htpasswd');
     for (const [i, [u, p]] of Object.entries(o.users).entries()) {
-      const r = spawnSync('htpasswd', [...(i === 0 ? ['-c'] : []), '-B', '-b', htpasswd, u, p], { encoding: 'utf8' });
+      const r = spawnSync('htpasswd', [...(i === 0 ? ['-c'] : []), '-B', '-C', '4', '-b', htpasswd, u, p], { encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`htpasswd failed: ${r.stderr}`);
     }
     auth = `auth:\n  htpasswd:\n    realm: modelseal-test\n    path: ${htpasswd}\n`;

@@ -45,7 +45,9 @@ export async function listReferrers(client: RegistryClient, subject: string, art
   const descriptors = index.manifests.filter((d) => {
     if (seen.has(d.digest)) return false;
     seen.add(d.digest);
-    return artifactType === undefined || d.artifactType === artifactType;
+    // A descriptor without artifactType is kept: copiers that predate the field (skopeo 1.9) drop
+    // it from the index; the referrer manifest's own artifactType is checked when it is read.
+    return artifactType === undefined || d.artifactType === undefined || d.artifactType === artifactType;
   });
   return { descriptors, via };
 }
