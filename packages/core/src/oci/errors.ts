@@ -12,7 +12,7 @@ export class RegistryError extends InputError {
 
 /** The distribution spec's error body, `{"errors":[{"code","message"}]}`, as one short line. */
 export async function registryErrorText(res: Response): Promise<string> {
-  let text = '';
+  let text: string;
   try {
     text = (await res.text()).slice(0, 2000);
   } catch {
