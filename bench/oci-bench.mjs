@@ -7,6 +7,7 @@ import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync, writ
 import { randomFillSync } from 'node:crypto';
 import { createServer } from 'node:net';
 import path from 'node:path';
+/* global fetch */
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const WORK = path.join(ROOT, 'bench/.work/oci');

@@ -11,6 +11,8 @@ import { formatReference, manifestRef, parseReference, type OciReference } from 
 export interface RegistryOptions extends CredentialOptions {
   plainHttp?: boolean;
   chunkSize?: number;
+  /** retries of one failed upload chunk (default 3) */
+  retries?: number;
   /** a client made by the caller (tests, or several operations sharing one login) */
   client?: RegistryClient;
 }
@@ -22,6 +24,7 @@ export function clientFor(ref: string | OciReference, o: RegistryOptions, extra:
     credentials: resolveCredentials(r.registry, o),
     ...(o.plainHttp ? { plainHttp: true } : {}),
     ...(o.chunkSize ? { chunkSize: o.chunkSize } : {}),
+    ...(o.retries !== undefined ? { retries: o.retries } : {}),
     ...extra,
   });
 }
