@@ -174,6 +174,15 @@ describe.skipIf(!HAVE)('OCI registry (CNCF distribution on 127.0.0.1)', () => {
     expect(readFileSync(path.join(dest, 'big.bin'))).toEqual(readFileSync(path.join(m, 'big.bin')));
   });
 
+  it('concurrent writers of the fallback index (If-Match ignored by this registry): none of their referrers is lost', async () => {
+    const { r } = await pushFresh('ml/race:v1', k);
+    const c = client('ml/race');
+    const subject = { mediaType: OCI_MANIFEST, digest: r.digest, size: 0 };
+    const attached = await Promise.all([1, 2, 3, 4].map((i) => attachBundle(new RegistryClient(c.ref, { plainHttp: true, push: true }), subject, Buffer.from(`{"bundle":${i}}`))));
+    const idx = JSON.parse((await c.getManifest(fallbackTag(r.digest)))!.bytes.toString());
+    expect(idx.manifests.map((x: any) => x.digest).sort()).toEqual([r.referrers[0]!.digest, ...attached.map((a) => a.digest)].sort());
+  });
+
   describe('tampering: each case has its own code and leaves nothing behind', () => {
     const pullFails = async (repo: string) => {
       const dest = path.join(tmp(), 'dest');

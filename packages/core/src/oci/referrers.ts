@@ -52,24 +52,50 @@ export async function listReferrers(client: RegistryClient, subject: string, art
   return { descriptors, via };
 }
 
+/** Writers in this process take turns per index: only other processes can race us. */
+const indexLocks = new Map<string, Promise<unknown>>();
+
 /**
  * Records a pushed referrer manifest in the fallback index when the registry
  * did not take `subject` itself (no `OCI-Subject` header). Read-modify-write
- * with `If-Match` when the registry gives an ETag; because registries such
- * as distribution 2.8 ignore `If-Match`, the index is read again afterwards
- * and the update retried while our descriptor is missing (another writer won).
+ * with `If-Match` when the registry gives an ETag. Registries such as
+ * distribution 2.8 ignore `If-Match`, so a writer in another process can
+ * overwrite our update: the index is read again right after writing and once
+ * more after a short random pause, and the update retried while our entry is
+ * missing. This narrows the window, it cannot close it: a later `push`
+ * re-attaches any referrer the index lost.
  */
 export async function addToFallbackIndex(client: RegistryClient, subject: string, d: Descriptor, attempts = 5): Promise<void> {
+  const key = `${client.ref.registry}/${client.ref.repository}@${subject}`;
+  const prev = indexLocks.get(key) ?? Promise.resolve();
+  const run = prev.catch(() => undefined).then(() => updateIndex(client, subject, d, attempts));
+  indexLocks.set(key, run);
+  try {
+    await run;
+  } finally {
+    if (indexLocks.get(key) === run) indexLocks.delete(key);
+  }
+}
+
+async function updateIndex(client: RegistryClient, subject: string, d: Descriptor, attempts: number): Promise<void> {
   const tag = fallbackTag(subject);
+  const listed = async () => {
+    const now = await client.getManifest(tag);
+    return !!now && parseIndex(now.bytes, `${client.where} tag ${tag}`).manifests.some((m) => m.digest === d.digest);
+  };
+  const pause = (i: number) => new Promise((r) => setTimeout(r, 50 * (i + 1) + Math.random() * 150));
   for (let i = 0; i < attempts; i++) {
     const cur = await client.getManifest(tag);
     const index = cur ? parseIndex(cur.bytes, `${client.where} tag ${tag}`) : emptyIndex();
-    if (index.manifests.some((m) => m.digest === d.digest)) return;
-    index.manifests.push(d);
-    await client.putManifest(tag, Buffer.from(JSON.stringify(index)), OCI_INDEX, cur?.etag ? { 'if-match': cur.etag } : {});
-    const after = await client.getManifest(tag);
-    if (after && parseIndex(after.bytes, tag).manifests.some((m) => m.digest === d.digest)) return;
-    await new Promise((r) => setTimeout(r, 50 * (i + 1) + Math.random() * 100));
+    if (!index.manifests.some((m) => m.digest === d.digest)) {
+      index.manifests.push(d);
+      await client.putManifest(tag, Buffer.from(JSON.stringify(index)), OCI_INDEX, cur?.etag ? { 'if-match': cur.etag } : {});
+    }
+    if (await listed()) {
+      await pause(i);
+      if (await listed()) return;
+    }
+    await pause(i);
   }
   throw new VerificationError('OCI_REFERRERS_CONFLICT', `${client.where}: could not record referrer ${d.digest} in ${tag} after ${attempts} attempts (concurrent writers)`);
 }
