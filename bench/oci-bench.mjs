@@ -7,6 +7,7 @@ import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync, writ
 import { randomFillSync } from 'node:crypto';
 import { createServer } from 'node:net';
 import path from 'node:path';
+import { loadavg } from 'node:os';
 /* global fetch */
 
 const ROOT = path.resolve(import.meta.dirname, '..');
@@ -76,6 +77,7 @@ const key = path.join(WORK, 'k.key');
 const pub = path.join(WORK, 'k.pub');
 
 const rows = [];
+const load0 = loadavg()[0].toFixed(1);
 async function run(label, files) {
   const model = path.join(WORK, label.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/-+$/, ''));
   mkdirSync(model, { recursive: true });
@@ -113,7 +115,7 @@ try {
 }
 
 const lines = [
-  `OCI push/pull on loopback (docker-registry ${spawnSync('dpkg-query', ['-W', '-f=${Version}', 'docker-registry'], { encoding: 'utf8' }).stdout}, filesystem storage), node ${process.version}, whole CLI process timed, MB = 10^6 bytes, peak memory = max RSS of the modelseal process.`,
+  `OCI push/pull on loopback (docker-registry ${spawnSync('dpkg-query', ['-W', '-f=${Version}', 'docker-registry'], { encoding: 'utf8' }).stdout}, filesystem storage), node ${process.version}, whole CLI process timed, MB = 10^6 bytes, peak memory = max RSS of the modelseal process. Load average (1 min) at start ${load0}, at end ${loadavg()[0].toFixed(1)} on ${(await import('node:os')).cpus().length} cores: the machine is shared, so MB/s are lower bounds.`,
   '',
   '| model | operation | seconds | MB/s | peak RSS MiB |',
   '|---|---|---:|---:|---:|',

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
-import { VerificationError } from '../errors.js';
+import { ModelsealError, VerificationError } from '../errors.js';
 import { LIMITS } from '../limits.js';
 import { parseChallenge } from './challenge.js';
 import type { Credentials } from './credentials.js';
 import { RegistryError, registryErrorText } from './errors.js';
 import { OCI_INDEX, OCI_MANIFEST } from './media-types.js';
 import { formatReference, SHA256_DIGEST, type OciReference } from './reference.js';
+import { streamRequest, type StreamResponse } from './stream-request.js';
 
 export interface ClientOptions {
   credentials?: Credentials;
@@ -86,6 +87,37 @@ export class RegistryClient {
       await res.body?.cancel();
       this.auth = await this.authorize(challenge, init.extraScopes ?? []);
     }
+  }
+
+  /** `request` for blob bodies: node:http streams, the same auth and error mapping. */
+  private async send(method: string, url: string, headers: Record<string, string>, body?: () => AsyncIterable<Uint8Array>): Promise<StreamResponse> {
+    for (let attempt = 0; ; attempt++) {
+      const h: Record<string, string> = { ...headers };
+      if (this.auth) h.authorization = this.auth;
+      const target = new URL(url, this.base);
+      let res: StreamResponse;
+      try {
+        res = await streamRequest(method, target.toString(), h, body?.());
+      } catch (err) {
+        if (err instanceof ModelsealError) throw err;
+        throw new RegistryError('OCI_UNREACHABLE', `${this.ref.registry}: cannot ${method} ${target.pathname} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, undefined, { cause: err });
+      }
+      if (res.status === 401 && attempt === 0) {
+        res.body.resume();
+        this.auth = await this.authorize(parseChallenge(firstHeader(res.headers['www-authenticate']) ?? null), []);
+        continue;
+      }
+      if (res.status === 401) {
+        res.body.resume();
+        throw new RegistryError('OCI_UNAUTHORIZED', `${this.ref.registry}: authentication failed (HTTP 401)`, 401);
+      }
+      if (res.status === 403) throw new RegistryError('OCI_DENIED', `${this.ref.registry}: access to ${this.ref.repository} denied (${await streamErrorText(res)})`, 403);
+      return res;
+    }
+  }
+
+  private async failStream(res: StreamResponse, what: string, code = 'OCI_REGISTRY_ERROR'): Promise<never> {
+    throw new RegistryError(code, `${this.where}: ${what}: ${await streamErrorText(res)}`, res.status);
   }
 
   private async authorize(ch: ReturnType<typeof parseChallenge>, extraScopes: string[]): Promise<string> {
@@ -190,12 +222,9 @@ export class RegistryClient {
   async pushBlobFile(file: string, digest: string, size: number, onBytes?: OnBytes): Promise<void> {
     let loc = await this.startUpload();
     if (size <= this.chunkSize) {
-      const res = await this.request('PUT', withDigest(loc, digest), {
-        headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
-        body: () => fileChunks(file, 0, size, onBytes),
-      });
-      await res.body?.cancel();
-      if (res.status !== 201) return this.fail(res, `upload blob ${digest}`, res.status === 400 ? 'OCI_UPLOAD_REJECTED' : 'OCI_REGISTRY_ERROR');
+      const res = await this.send('PUT', withDigest(loc, digest), { 'content-type': 'application/octet-stream', 'content-length': String(size) }, () => fileChunks(file, 0, size, onBytes));
+      if (res.status !== 201) return this.failStream(res, `upload blob ${digest}`, res.status === 400 ? 'OCI_UPLOAD_REJECTED' : 'OCI_REGISTRY_ERROR');
+      res.body.resume();
       return;
     }
     let offset = 0;
@@ -206,13 +235,17 @@ export class RegistryClient {
         let sent = 0;
         try {
           const start = offset;
-          const res = await this.request('PATCH', loc, {
-            headers: { 'content-type': 'application/octet-stream', 'content-length': String(end - start), 'content-range': `${start}-${end - 1}` },
-            body: () => fileChunks(file, start, end, (n) => ((sent += n), onBytes?.(n))),
-          });
-          await res.body?.cancel();
+          const res = await this.send(
+            'PATCH',
+            loc,
+            { 'content-type': 'application/octet-stream', 'content-length': String(end - start), 'content-range': `${start}-${end - 1}` },
+            () => fileChunks(file, start, end, (n) => ((sent += n), onBytes?.(n))),
+          );
+          res.body.resume();
           if (res.status !== 202) throw new RegistryError('OCI_REGISTRY_ERROR', `${this.where}: upload chunk ${start}-${end - 1}: HTTP ${res.status}`, res.status);
-          loc = this.location(res);
+          const next = firstHeader(res.headers.location);
+          if (!next) throw new RegistryError('OCI_REGISTRY_ERROR', `${this.where}: upload response without a Location header`, res.status);
+          loc = new URL(next, this.base).toString();
           offset = end;
           break;
         } catch (err) {
@@ -239,13 +272,13 @@ export class RegistryClient {
   }
 
   /** The blob's bytes as a stream; the caller checks them against the digest. */
-  async blobStream(digest: string): Promise<ReadableStream<Uint8Array>> {
-    const res = await this.request('GET', `blobs/${digest}`);
+  async blobStream(digest: string): Promise<AsyncIterable<Uint8Array>> {
+    const res = await this.send('GET', `blobs/${digest}`, {});
     if (res.status === 404) {
-      await res.body?.cancel();
+      res.body.resume();
       throw new VerificationError('OCI_BLOB_MISSING', `${this.where}: blob ${digest} is not in the registry`);
     }
-    if (!res.ok || !res.body) return this.fail(res, `GET blob ${digest}`);
+    if (res.status < 200 || res.status > 299) return this.failStream(res, `GET blob ${digest}`);
     return res.body;
   }
 
@@ -363,4 +396,25 @@ export async function readBounded(res: Response, limit: number, what: string): P
     }
   }
   return Buffer.concat(parts);
+}
+
+function firstHeader(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+async function streamErrorText(res: StreamResponse): Promise<string> {
+  const parts: Buffer[] = [];
+  let n = 0;
+  for await (const c of res.body) {
+    if (n < 2000) parts.push(Buffer.from(c as Uint8Array));
+    n += (c as Uint8Array).length;
+  }
+  const text = Buffer.concat(parts).toString('utf8').slice(0, 2000);
+  try {
+    const j = JSON.parse(text) as { errors?: Array<{ code?: string; message?: string }> };
+    if (Array.isArray(j.errors) && j.errors.length) return `HTTP ${res.status} ${j.errors.map((e) => `${e.code ?? ''}${e.message ? `: ${e.message}` : ''}`).join('; ')}`;
+  } catch {
+    // not JSON
+  }
+  return `HTTP ${res.status}${text.trim() ? ` ${text.trim().slice(0, 200)}` : ''}`;
 }

@@ -17,6 +17,8 @@ import { ignoredBy, LayerDigester } from './layer-digest.js';
 import type { ModelLayer } from './modelpack.js';
 import { clientFor, fetchModelManifest, signatureCandidates, type RegistryOptions, type RemoteModel } from './remote-model.js';
 
+const WRITE_BATCH = 1 << 20;
+
 export interface PullOptions extends RegistryOptions {
   /** who must have signed the model (or `policy`) */
   trust?: Trust;
@@ -129,11 +131,23 @@ async function downloadLayer(client: RegistryClient, l: ModelLayer, s: Serializa
   }
   try {
     const stream = await client.blobStream(l.digest);
+    // socket reads are 64 KiB; writing them in 1 MiB batches saves most of the write calls
+    let pending: Uint8Array[] = [];
+    let pendingBytes = 0;
     for await (const chunk of stream) {
       digester.update(chunk);
-      if (fh) await fh.write(chunk);
+      if (fh) {
+        pending.push(chunk);
+        pendingBytes += chunk.length;
+        if (pendingBytes >= WRITE_BATCH) {
+          await fh.writev(pending);
+          pending = [];
+          pendingBytes = 0;
+        }
+      }
       onBytes(chunk.length);
     }
+    if (fh && pending.length) await fh.writev(pending);
     return digester.finish();
   } finally {
     await fh?.close();
