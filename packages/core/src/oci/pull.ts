@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:f
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { parseBundle } from '../bundle.js';
-import { InputError, ModelsealError, VerificationError } from '../errors.js';
+import { FormatError, InputError, ModelsealError, VerificationError } from '../errors.js';
 import type { HashProgress } from '../hash-model.js';
 import { createManifest, type Manifest, type ResourceDescriptor, type Serialization } from '../manifest.js';
 import type { LoadedPolicy } from '../policy/load.js';
@@ -13,6 +13,7 @@ import { signedManifest, verifyModel, type Trust, type VerifyResult } from '../v
 import { ociAttestations } from './attestations.js';
 import type { ReferredBundle } from './bundle-referrer.js';
 import type { RegistryClient } from './client.js';
+import { RegistryError } from './errors.js';
 import { ignoredBy, LayerDigester } from './layer-digest.js';
 import type { ModelLayer } from './modelpack.js';
 import { clientFor, fetchModelManifest, signatureCandidates, type RegistryOptions, type RemoteModel } from './remote-model.js';
@@ -125,9 +126,16 @@ async function downloadLayer(client: RegistryClient, l: ModelLayer, s: Serializa
   let fh;
   if (dir) {
     const file = path.join(dir, ...l.path.split('/'));
-    mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
-    // 'wx': never follow or replace anything; the folder is ours and new
-    fh = await open(file, 'wx', 0o644);
+    try {
+      mkdirSync(path.dirname(file), { recursive: true, mode: 0o755 });
+      // 'wx': never follow or replace anything; the folder is ours and new. EEXIST here means two
+      // layer paths name one file on this filesystem (case-insensitive or normalizing file systems).
+      fh = await open(file, 'wx', 0o644);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST' || code === 'ENOTDIR') throw new FormatError('OCI_DUPLICATE_LAYER_PATH', `layer ${l.path}: another layer already wrote this path on this file system (${code})`, { cause: err });
+      throw new InputError('WRITE_FAILED', `${file}: cannot write (${code ?? (err as Error).message})`, { cause: err });
+    }
   }
   try {
     const stream = await client.blobStream(l.digest);
@@ -149,6 +157,11 @@ async function downloadLayer(client: RegistryClient, l: ModelLayer, s: Serializa
     }
     if (fh && pending.length) await fh.writev(pending);
     return digester.finish();
+  } catch (err) {
+    if (err instanceof ModelsealError) throw err;
+    const e = err as NodeJS.ErrnoException;
+    if (e.syscall === 'write' || e.syscall === 'writev') throw new InputError('WRITE_FAILED', `layer ${l.path}: cannot write (${e.code ?? e.message})`, { cause: err });
+    throw new RegistryError('OCI_UNREACHABLE', `layer ${l.path}: the download broke off (${e.code ?? e.message})`, undefined, { cause: err });
   } finally {
     await fh?.close();
   }
