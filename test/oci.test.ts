@@ -117,6 +117,9 @@ describe.skipIf(!HAVE)('OCI registry (CNCF distribution on 127.0.0.1)', () => {
     expect(json(r.stdout).referrers.every((x: any) => x.via === 'existing')).toBe(true);
     const idx = JSON.parse((await client('ml/model').getManifest(fallbackTag(pushed.digest)))!.bytes.toString());
     expect(idx.manifests).toHaveLength(4);
+    // another repository of the same registry: blobs are mounted from --from, not uploaded
+    const m = await pushModel(model, ref('team/model:v1'), { plainHttp: true, from: 'ml/model' });
+    expect(m).toMatchObject({ digest: pushed.digest, mounted: 6, uploaded: 0 });
   });
 
   it('pull with a policy (signature, provenance, two approvals from the referrers), then verify the folder locally', async () => {
