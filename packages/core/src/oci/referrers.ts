@@ -83,7 +83,7 @@ async function updateIndex(client: RegistryClient, subject: string, d: Descripto
     const now = await client.getManifest(tag);
     return !!now && parseIndex(now.bytes, `${client.where} tag ${tag}`).manifests.some((m) => m.digest === d.digest);
   };
-  const pause = (i: number) => new Promise((r) => setTimeout(r, 50 * (i + 1) + Math.random() * 150));
+  const pause = (i: number) => new Promise((r) => setTimeout(r, 30 * (i + 1) + Math.random() * 50));
   for (let i = 0; i < attempts; i++) {
     const cur = await client.getManifest(tag);
     const index = cur ? parseIndex(cur.bytes, `${client.where} tag ${tag}`) : emptyIndex();
