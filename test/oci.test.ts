@@ -215,6 +215,14 @@ describe.skipIf(!HAVE)('OCI registry (CNCF distribution on 127.0.0.1)', () => {
       expect(await pullFails('t/deleted:v1')).toBe('OCI_SIGNATURE_MISSING');
     });
 
+    it('a malformed newer signature referrer does not hide the valid one', async () => {
+      const { r } = await pushFresh('t/junk:v1', k);
+      const junk = Buffer.from(JSON.stringify({ dsseEnvelope: { payload: Buffer.from('{"predicateType":"https://model_signing/signature/v1.0"}').toString('base64') } }));
+      await attachBundle(client('t/junk'), { mediaType: OCI_MANIFEST, digest: r.digest, size: 0 }, junk);
+      const dest = path.join(tmp(), 'ok');
+      expect((await pullModel(ref('t/junk:v1'), dest, { plainHttp: true, trust: { publicKey: release() } })).signature).toContain(r.referrers[0]!.digest);
+    });
+
     it("another model's signature referrer listed for this one", async () => {
       const a = await pushFresh('t/foreign:a', k);
       const b = await pushFresh('t/foreign:b', k);

@@ -68,7 +68,7 @@ export async function pullModel(reference: string, dest: string, o: PullOptions)
   const tmp = path.join(parent, `.${path.basename(target)}.modelseal-pull-${randomBytes(6).toString('hex')}`);
   mkdirSync(tmp);
   try {
-    const first = signedManifest(parseBundle(candidates[0]!.bytes, candidates[0]!.where)).serialization;
+    const first = streamingSerialization(candidates);
     const { resources, bytes, skipped } = await downloadLayers(client, model, first, tmp, o.onProgress);
     const streamed = (s: Serialization) => (sameSerialization(s, first) ? createManifest(path.basename(target), s, resources) : undefined);
     const outcome = await checkCandidates(tmp, candidates, model, client, o, streamed);
@@ -88,6 +88,19 @@ export async function pullModel(reference: string, dest: string, o: PullOptions)
     rmSync(tmp, { recursive: true, force: true });
     throw err;
   }
+}
+
+/** The serialization to digest the stream with: the first signature that parses (a malformed newer one must not hide a good one). */
+export function streamingSerialization(candidates: ReferredBundle[]): Serialization {
+  let firstError: unknown;
+  for (const c of candidates) {
+    try {
+      return signedManifest(parseBundle(c.bytes, c.where)).serialization;
+    } catch (err) {
+      firstError ??= err;
+    }
+  }
+  throw firstError;
 }
 
 function sameSerialization(a: Serialization, b: Serialization): boolean {
