@@ -1,6 +1,6 @@
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPair, keySigner, loadPublicKey, pullModel, pushModel, signModel, verifyOci } from '@modelseal/core';
@@ -114,6 +114,14 @@ describe.skipIf(!HAVE)('OCI transport: Bearer token auth and chunk retry (real r
     front.failPatches = new Set();
     expect(await codeOf(pushModel(model, `127.0.0.1:${front.port}/ml/x:v1`, { plainHttp: true, username: 'alice', password: 'nope' }))).toBe('OCI_UNAUTHORIZED');
     expect(await codeOf(verifyOci(`oci://127.0.0.1:${front.port}/ml/chunked:v1`, { plainHttp: true, trust: { publicKey: pub } }))).toBe('OCI_UNAUTHORIZED');
+  });
+
+  it('an aborted pull (Ctrl-C) stops with INTERRUPTED and leaves nothing behind', async () => {
+    const ac = new AbortController();
+    const dest = path.join(tmp(), 'aborted');
+    const p = pullModel(`oci://127.0.0.1:${front.port}/ml/chunked:v1`, dest, { plainHttp: true, username: 'alice', password: 'pw', trust: { publicKey: pub }, signal: ac.signal, onProgress: () => ac.abort() });
+    expect(await codeOf(p)).toBe('INTERRUPTED');
+    expect(readdirSync(path.dirname(dest))).toEqual([]);
   });
 
   it('MODELSEAL_REGISTRY_TOKEN is sent as the bearer token', async () => {

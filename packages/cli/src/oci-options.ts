@@ -63,3 +63,17 @@ export function trustOrPolicy(f: TrustFlags): { trust?: Trust; policy?: LoadedPo
   if (f.stage) throw new InputError('BAD_OPTION', '--stage applies with --policy only');
   return { trust: trustFromSpec(f) };
 }
+
+/** Ctrl-C (or SIGTERM) aborts a download cleanly: the core removes its temporary folder before the process exits. */
+export async function withInterrupt<T>(run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const ac = new AbortController();
+  const abort = () => ac.abort();
+  process.once('SIGINT', abort);
+  process.once('SIGTERM', abort);
+  try {
+    return await run(ac.signal);
+  } finally {
+    process.off('SIGINT', abort);
+    process.off('SIGTERM', abort);
+  }
+}

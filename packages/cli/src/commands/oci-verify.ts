@@ -1,7 +1,7 @@
 import { clientFor, failureJson, InputError, fetchModelManifest, listOciAttestations, modelJson, OUTPUT_VERSION, PolicyFailedError, verifyOci, type VerifyOciResult } from '@modelseal/core';
 import { Command } from 'commander';
 import { progressBar } from '../progress.js';
-import { addRegistryOptions, registryOptionsFrom, trustOrPolicy, type RegistryFlags, type TrustFlags } from '../oci-options.js';
+import { addRegistryOptions, registryOptionsFrom, trustOrPolicy, withInterrupt, type RegistryFlags, type TrustFlags } from '../oci-options.js';
 import { printPolicyLines } from './pull.js';
 
 /** Flags `verify` gains for oci:// models (the rest of verify's flags are shared). */
@@ -33,7 +33,7 @@ export async function verifyOciCommandAction(reference: string, f: OciVerifyFlag
     }
     const registry = await registryOptionsFrom(f);
     const bar = f.download === false ? undefined : progressBar(f.quiet ?? false);
-    const r = await verifyOci(reference, { ...registry, ...trustOrPolicy(f), ...(f.download === false ? { noDownload: true } : {}), ...(bar ? { onProgress: bar.onProgress } : {}) }).finally(() => bar?.done());
+    const r = await withInterrupt((signal) => verifyOci(reference, { ...registry, ...trustOrPolicy(f), signal, ...(f.download === false ? { noDownload: true } : {}), ...(bar ? { onProgress: bar.onProgress } : {}) })).finally(() => bar?.done());
     if (f.json) {
       const { verified, ...rest } = r;
       process.stdout.write(

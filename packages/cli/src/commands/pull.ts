@@ -1,7 +1,7 @@
 import { failureJson, modelJson, OUTPUT_VERSION, PolicyFailedError, pullModel, type PolicyReport } from '@modelseal/core';
 import { Command } from 'commander';
 import { progressBar } from '../progress.js';
-import { addRegistryOptions, addTrustOptions, registryOptionsFrom, trustOrPolicy, type RegistryFlags, type TrustFlags } from '../oci-options.js';
+import { addRegistryOptions, addTrustOptions, registryOptionsFrom, trustOrPolicy, withInterrupt, type RegistryFlags, type TrustFlags } from '../oci-options.js';
 
 interface Flags extends RegistryFlags, TrustFlags {
   json?: boolean;
@@ -27,7 +27,7 @@ export function pullCommand(): Command {
       try {
         const registry = await registryOptionsFrom(f);
         const bar = progressBar(f.quiet ?? false);
-        const r = await pullModel(reference, dir, { ...registry, ...trustOrPolicy(f), ...(bar ? { onProgress: bar.onProgress } : {}) }).finally(() => bar?.done());
+        const r = await withInterrupt((signal) => pullModel(reference, dir, { ...registry, ...trustOrPolicy(f), signal, ...(bar ? { onProgress: bar.onProgress } : {}) })).finally(() => bar?.done());
         if (f.json) {
           const { verified, policy, ...rest } = r;
           process.stdout.write(

@@ -27,6 +27,8 @@ export interface PullOptions extends RegistryOptions {
   policy?: LoadedPolicy;
   stage?: string;
   onProgress?: (p: HashProgress) => void;
+  /** abort the download (Ctrl-C): the temporary folder is removed, INTERRUPTED is thrown */
+  signal?: AbortSignal;
 }
 
 export interface PullResult {
@@ -69,7 +71,7 @@ export async function pullModel(reference: string, dest: string, o: PullOptions)
   mkdirSync(tmp);
   try {
     const first = streamingSerialization(candidates);
-    const { resources, bytes, skipped } = await downloadLayers(client, model, first, tmp, o.onProgress);
+    const { resources, bytes, skipped } = await downloadLayers(client, model, first, tmp, o.onProgress, o.signal);
     const streamed = (s: Serialization) => (sameSerialization(s, first) ? createManifest(path.basename(target), s, resources) : undefined);
     const outcome = await checkCandidates(tmp, candidates, model, client, o, streamed);
     renameSync(tmp, target);
@@ -114,6 +116,7 @@ export async function downloadLayers(
   s: Serialization,
   dir: string | undefined,
   onProgress?: (p: HashProgress) => void,
+  signal?: AbortSignal,
 ): Promise<{ resources: ResourceDescriptor[]; bytes: number; skipped: string[] }> {
   const total = model.layers.reduce((n, l) => n + (ignoredBy(s, l.path) ? 0 : l.size), 0);
   let done = 0;
@@ -125,17 +128,27 @@ export async function downloadLayers(
       continue;
     }
     resources.push(
-      ...(await downloadLayer(client, l, s, dir, (n) => {
-        done += n;
-        onProgress?.({ bytesDone: done, bytesTotal: total });
-      })),
+      ...(await downloadLayer(
+        client,
+        l,
+        s,
+        dir,
+        (n) => {
+          done += n;
+          onProgress?.({ bytesDone: done, bytesTotal: total });
+        },
+        signal,
+      )),
     );
   }
   return { resources, bytes: done, skipped };
 }
 
-async function downloadLayer(client: RegistryClient, l: ModelLayer, s: Serialization, dir: string | undefined, onBytes: (n: number) => void): Promise<ResourceDescriptor[]> {
+async function downloadLayer(client: RegistryClient, l: ModelLayer, s: Serialization, dir: string | undefined, onBytes: (n: number) => void, signal?: AbortSignal): Promise<ResourceDescriptor[]> {
+  const interrupted = () => new InputError('INTERRUPTED', `interrupted while downloading ${l.path}`);
+  if (signal?.aborted) throw interrupted();
   const digester = new LayerDigester(l, s);
+  let cleanup: (() => void) | undefined;
   let fh;
   if (dir) {
     const file = path.join(dir, ...l.path.split('/'));
@@ -152,6 +165,9 @@ async function downloadLayer(client: RegistryClient, l: ModelLayer, s: Serializa
   }
   try {
     const stream = await client.blobStream(l.digest);
+    const stop = () => (stream as { destroy?: () => void }).destroy?.();
+    signal?.addEventListener('abort', stop, { once: true });
+    cleanup = () => signal?.removeEventListener('abort', stop);
     // socket reads are 64 KiB; writing them in 1 MiB batches saves most of the write calls
     let pending: Uint8Array[] = [];
     let pendingBytes = 0;
@@ -171,11 +187,13 @@ async function downloadLayer(client: RegistryClient, l: ModelLayer, s: Serializa
     if (fh && pending.length) await fh.writev(pending);
     return digester.finish();
   } catch (err) {
+    if (signal?.aborted) throw interrupted();
     if (err instanceof ModelsealError) throw err;
     const e = err as NodeJS.ErrnoException;
     if (e.syscall === 'write' || e.syscall === 'writev') throw new InputError('WRITE_FAILED', `layer ${l.path}: cannot write (${e.code ?? e.message})`, { cause: err });
     throw new RegistryError('OCI_UNREACHABLE', `layer ${l.path}: the download broke off (${e.code ?? e.message})`, undefined, { cause: err });
   } finally {
+    cleanup?.();
     await fh?.close();
   }
 }

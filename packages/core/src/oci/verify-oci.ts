@@ -21,6 +21,7 @@ export interface VerifyOciOptions extends RegistryOptions {
   /** compare the signed manifest with the OCI manifest's layer digests and sizes only (sha256 files-method signatures) */
   noDownload?: boolean;
   onProgress?: (p: HashProgress) => void;
+  signal?: AbortSignal;
 }
 
 export interface VerifyOciResult {
@@ -75,7 +76,7 @@ export async function verifyOci(reference: string, o: VerifyOciOptions): Promise
         const key = JSON.stringify(s);
         let m = streamedFor.get(key);
         if (!m) {
-          const { resources } = await downloadLayers(client, model, s, undefined, o.onProgress);
+          const { resources } = await downloadLayers(client, model, s, undefined, o.onProgress, o.signal);
           m = createManifest(signed.modelName, s, resources);
           streamedFor.set(key, m);
         }
