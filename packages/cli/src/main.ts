@@ -27,6 +27,8 @@ function commandPath(c: Command): string {
   return names.join(' ');
 }
 import { manifestCommand } from './commands/manifest.js';
+import { pushCommand } from './commands/push.js';
+import { pullCommand } from './commands/pull.js';
 
 /** Exit codes for every command: 0 success, 1 verification failure, 2 bad usage or bad input. */
 export async function run(argv: string[]): Promise<number> {
@@ -50,6 +52,8 @@ export async function run(argv: string[]): Promise<number> {
   program.addCommand(approveCommand());
   program.addCommand(attestationsCommand());
   program.addCommand(manifestCommand());
+  program.addCommand(pushCommand());
+  program.addCommand(pullCommand());
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const c of all(program)) c.exitOverride();
   try {

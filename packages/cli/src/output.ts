@@ -1,4 +1,4 @@
-import { printable } from '@modelseal/core';
+import { ModelsealError, printable } from '@modelseal/core';
 
 /**
  * What the running command is and whether it was asked for JSON, set by a
@@ -19,3 +19,8 @@ export function printWarnings(warnings: readonly string[]): void {
 
 /** A value that lists flags: `--x a --x b` collects ['a', 'b'] (never swallows the positional model argument). */
 export const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+/** Adds facts to a failure's JSON (the one failure object main.ts prints), e.g. the registry reference. */
+export function attachDetails(err: unknown, extra: Record<string, unknown>): void {
+  if (err instanceof ModelsealError) err.details = { ...err.details, ...extra };
+}

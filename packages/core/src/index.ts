@@ -44,3 +44,4 @@ export * from './sign-precomputed.js';
 export * from './reuse-signature.js';
 export { defaultSignStateDir, RACY_MARGIN_NS } from './reuse/sign-state.js';
 export * from './attest/github-source.js';
+export * from './oci/index.js';

@@ -44,6 +44,12 @@ export const LIMITS = {
    * covers ~800k files, more than any bundle can sign (bundleBytes).
    */
   signStateBytes: 128 << 20,
+  /**
+   * An OCI manifest, index or referrers list read from a registry: 4 MiB is
+   * the size the distribution registry and the OCI spec guidance accept for
+   * manifests (enough for ~15k layers); a registry answering more is refused.
+   */
+  ociManifestBytes: 4 << 20,
 } as const;
 
 /**

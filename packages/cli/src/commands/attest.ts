@@ -4,6 +4,8 @@ import {
 } from '@modelseal/core';
 import { Command } from 'commander';
 import { collect, printJson, printWarnings } from '../output.js';
+import { addRegistryOptions } from '../oci-options.js';
+import { listOciCommandAction } from './oci-verify.js';
 import { addSignerOptions, signerFromFlags, type FlagSigner, type SignerFlags } from '../signer-options.js';
 
 interface CommonFlags extends SignerFlags {
@@ -138,12 +140,13 @@ export function approveCommand(): Command {
 
 export function attestationsCommand(): Command {
   const c = new Command('attestations').description('attestations kept beside a model');
-  c.command('list')
+  addRegistryOptions(c.command('list'))
     .description('list attestations (unverified: `verify --policy` decides what counts)')
-    .argument('<model>', 'model folder, single file, or tarball')
+    .argument('<model>', 'model folder, single file, tarball, or oci://registry/repository:tag')
     .option('--attestations <dir>', 'where attestations are kept (default: <model>.attestations)')
     .option('--json', 'print as JSON')
-    .action((model: string, f: { attestations?: string; json?: boolean }) => {
+    .action(async (model: string, f: { attestations?: string; json?: boolean }) => {
+      if (model.startsWith('oci://')) return listOciCommandAction(model, f);
       assertModelPath(model);
       const dir = f.attestations ?? defaultAttestationsDir(model);
       const rows = readAttestations(dir).map((a) => {

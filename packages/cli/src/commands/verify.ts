@@ -5,6 +5,7 @@ import {
 import { Command } from 'commander';
 import { collect, printJson, printWarnings } from '../output.js';
 import { progressBar } from '../progress.js';
+import { addOciVerifyOptions, verifyOciCommandAction } from './oci-verify.js';
 
 /** The keyless flags are named as IdentityPolicy's fields, so they pass straight through. */
 interface Flags extends TrustSpec {
@@ -74,9 +75,9 @@ async function verifyPolicy(model: string, flags: Flags & { policy: string }): P
 }
 
 export function verifyCommand(): Command {
-  return new Command('verify')
+  return addOciVerifyOptions(new Command('verify'))
     .description('verify a model against its signature (or a release policy): exit 0 verified, 1 not verified, 2 bad input')
-    .argument('<model>', 'model folder, single file, or tarball')
+    .argument('<model>', 'model folder, single file, tarball, or oci://registry/repository:tag')
     .option('--signature <file>', 'signature file (default: model.sig in the folder, <file>.sig beside a file)')
     .option('--key <pem>', 'trusted public key')
     .option('--certificate-chain <pem>', 'trusted root CA certificate(s); repeatable', collect)
@@ -97,6 +98,7 @@ export function verifyCommand(): Command {
     .option('--stage <stage>', "with --policy: check only this stage's approvals")
     .option('--attestations <dir>', 'with --policy: where attestations are kept (default: <model>.attestations)')
     .action(async (model: string, flags: Flags) => {
+      if (model.startsWith('oci://')) return verifyOciCommandAction(model, flags);
       if (flags.policy) return verifyPolicy(model, flags as Flags & { policy: string });
       if (flags.stage !== undefined) throw new InputError('BAD_OPTION', '--stage applies with --policy only');
       if (flags.attestations !== undefined) throw new InputError('BAD_OPTION', '--attestations applies with --policy only');

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { LIMITS, readBoundedFile } from '../limits.js';
 import { createRequire } from 'node:module';
 import path from 'node:path';
