@@ -55,7 +55,7 @@ export async function run(argv: string[]): Promise<number> {
   program.addCommand(pushCommand());
   program.addCommand(pullCommand());
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
-  for (const c of all(program)) c.exitOverride();
+  for (const c of all(program)) c.exitOverride().configureOutput({ outputError: () => {} });
   try {
     await program.parseAsync(argv, { from: 'user' });
     return 0;
@@ -64,7 +64,7 @@ export async function run(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       // --help and --version come here too, with exit code 0
       if (err.exitCode === 0) return 0;
-      err = new InputError(USAGE_CODES[err.code] ?? 'USAGE', `${err.message.replace(/^error: /, '')} (see modelseal ${invocation.command || ''} --help)`.replace('  ', ' '));
+      err = new InputError(USAGE_CODES[err.code] ?? 'USAGE', `${err.message.replace(/^error: /, '')} (see modelseal ${guessCommand(argv)} --help)`.replace(' ' + ' ', ' '));
     }
     const code = exitCodeFor(err);
     if (invocation.json || argv.includes('--json')) printJson(failureJson(invocation.command || guessCommand(argv), err));
