@@ -3,7 +3,8 @@
  * stdout for every outcome, valid against schemas/output-v1.schema.json;
  * exit 0 / 1 / 2; errors as one coded line on stderr; no flag silently ignored.
  */
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -132,5 +133,32 @@ describe('no silently ignored flags, usage errors in one shape', () => {
       expect(help, cmd.join(' ')).toMatch(/-q, --quiet/);
       expect(help, cmd.join(' ')).toMatch(/--json/);
     }
+  });
+});
+
+describe('keygen on a terminal', () => {
+  /** Runs keygen under a pseudo-terminal (util-linux `script`), typing the given lines. */
+  function onTty(out: string, lines: string[]) {
+    const cmd = `env -u MODELSEAL_KEY_PASSWORD ${JSON.stringify(process.execPath)} ${JSON.stringify(path.join(ROOT, 'packages/cli/dist/main.js'))} keygen --out ${JSON.stringify(out)}`;
+    // typed as a person types: each line after its prompt has had time to show
+    const typing = lines.map((l) => `sleep 1.5; printf '%s\\n' '${l}'`).join('; ');
+    return spawnSync('bash', ['-c', `(${typing}; sleep 3) | script -qec ${JSON.stringify(cmd)} /dev/null`], { encoding: 'utf8', timeout: 60_000 });
+  }
+
+  it('offers to encrypt the private key, asks twice, and refuses two different passphrases', () => {
+    const dir = tmp();
+    const r = onTty(path.join(dir, 'enc'), ['s3cret', 's3cret']);
+    expect(r.stdout).toMatch(/passphrase to encrypt the private key/);
+    expect(readFileSync(path.join(dir, 'enc.key'), 'utf8')).toMatch(/^-----BEGIN ENCRYPTED PRIVATE KEY-----/);
+    const m = path.join(dir, 'm');
+    cpSync(path.join(ROOT, 'examples/tiny-model'), m, { recursive: true });
+    expect(modelseal(['sign', m, '--key', path.join(dir, 'enc.key')], { env: { MODELSEAL_KEY_PASSWORD: 's3cret' } }).status).toBe(0);
+    expect(modelseal(['sign', m, '--key', path.join(dir, 'enc.key')], { env: { MODELSEAL_KEY_PASSWORD: 'wrong' } }).stderr).toMatch(/\[KEY_PASSWORD_WRONG\]/);
+    const plain = onTty(path.join(dir, 'plain'), ['']);
+    expect(plain.stdout).toMatch(/wrote .*plain.key and/);
+    expect(readFileSync(path.join(dir, 'plain.key'), 'utf8')).toMatch(/^-----BEGIN PRIVATE KEY-----/);
+    const differ = onTty(path.join(dir, 'differ'), ['one', 'two']);
+    expect(differ.stdout).toMatch(/\[PASSPHRASE_MISMATCH\]/);
+    expect(existsSync(path.join(dir, 'differ.key'))).toBe(false);
   });
 });

@@ -20,8 +20,9 @@ export async function keyPassphrase(prompt: string, o: { ignoreEnv?: boolean } =
   const input = new ReadStream(fd);
   const output = new WriteStream(fd);
   try {
-    output.write(prompt);
+    // No echo before the prompt shows: a passphrase typed early must not appear on screen.
     input.setRawMode(true);
+    output.write(prompt);
     const rl = createInterface({ input, output: undefined, terminal: false });
     const line = await new Promise<string>((resolve) => rl.once('line', resolve));
     rl.close();
