@@ -171,11 +171,12 @@ export async function evaluatePolicy(modelPath: string, policy: LoadedPolicy, o:
   const ofType = (t: string) => candidates.filter((c) => c.predicateType === t);
 
   // 2. Provenance from the named repository and workflow.
-  if (policy.provenance) rules.push(provenanceRule(policy.provenance, ofType(SLSA_PROVENANCE_V1), unreadable, verified, (s) => trustOf(s, root), now));
+  const inputs = (type: string): RuleInputs => ({ candidates: ofType(type), unreadable, verified, trust: (s) => trustOf(s, root), now });
+  if (policy.provenance) rules.push(provenanceRule(policy.provenance, inputs(SLSA_PROVENANCE_V1)));
 
   // 3. Approvals, k distinct approvers per stage; the latest decision of each approver counts.
   const stages = o.stage ? policy.approvals.filter((a) => a.stage === o.stage) : policy.approvals;
-  for (const st of stages) rules.push(approvalRule(st, ofType(APPROVAL_PREDICATE_V1), unreadable, verified, (s) => trustOf(s, root), now));
+  for (const st of stages) rules.push(approvalRule(st, inputs(APPROVAL_PREDICATE_V1)));
 
   return {
     ok: rules.every((r) => r.ok),
@@ -187,18 +188,24 @@ export async function evaluatePolicy(modelPath: string, policy: LoadedPolicy, o:
   };
 }
 
-function verifyOne(c: Candidate, signers: readonly PolicySigner[], trust: (s: PolicySigner) => Trust, now: Date): VerifiedAttestation {
-  return verifyAttestation(c.bundle, signers.map(trust), c.file, now);
+/** What every attestation rule works from. */
+interface RuleInputs {
+  /** attestations of the rule's predicate type, parsed */
+  candidates: Candidate[];
+  /** attestations that could not be read, named in every rule */
+  unreadable: AttestationItem[];
+  /** the verified model signature, when the signature rule passed */
+  verified: VerifyResult | undefined;
+  trust: (s: PolicySigner) => Trust;
+  now: Date;
 }
 
-function provenanceRule(
-  p: NonNullable<LoadedPolicy['provenance']>,
-  candidates: Candidate[],
-  unreadable: AttestationItem[],
-  verified: VerifyResult | undefined,
-  trust: (s: PolicySigner) => Trust,
-  now: Date,
-): RuleResult {
+function verifyOne(c: Candidate, signers: readonly PolicySigner[], x: RuleInputs): VerifiedAttestation {
+  return verifyAttestation(c.bundle, signers.map(x.trust), c.file, x.now);
+}
+
+function provenanceRule(p: NonNullable<LoadedPolicy['provenance']>, x: RuleInputs): RuleResult {
+  const { candidates, unreadable, verified } = x;
   const signers: PolicySigner[] = p.signers ?? [
     {
       label: `GitHub Actions in ${p.repository}`,
@@ -215,7 +222,7 @@ function provenanceRule(
   const items: AttestationItem[] = [...unreadable];
   for (const c of candidates) {
     try {
-      const v = verifyOne(c, signers, trust, now);
+      const v = verifyOne(c, signers, x);
       const prov: SlsaProvenance = parseProvenance(v.statement.predicate);
       const w = prov.buildDefinition.externalParameters.workflow;
       const repo = w.repository.replace(/^https:\/\/[^/]+\//, '');
@@ -258,21 +265,15 @@ interface Decision {
   time: number;
 }
 
-function approvalRule(
-  st: LoadedPolicy['approvals'][number],
-  candidates: Candidate[],
-  unreadable: AttestationItem[],
-  verified: VerifyResult | undefined,
-  trust: (s: PolicySigner) => Trust,
-  now: Date,
-): RuleResult {
+function approvalRule(st: LoadedPolicy['approvals'][number], x: RuleInputs): RuleResult {
+  const { candidates, unreadable, verified, now } = x;
   const items: AttestationItem[] = [...unreadable];
   const decisions: Decision[] = [];
   for (const c of candidates) {
     const item: AttestationItem = { file: c.file, counted: false, why: '' };
     items.push(item);
     try {
-      const v = verifyOne(c, st.approvers, trust, now);
+      const v = verifyOne(c, st.approvers, x);
       const who = describeSigner(v.signer);
       const ap = parseApproval(v.statement.predicate);
       item.signer = signerJson(v.signer);
