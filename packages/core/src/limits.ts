@@ -26,6 +26,14 @@ export const LIMITS = {
   keyFileBytes: 1 << 20,
   certificateFileBytes: 4 << 20,
   trustedRootBytes: 16 << 20,
+  /**
+   * One PAX header or GNU long name in a tarball: a path and a few metadata
+   * records (xattrs at most) fit in far less; tar-stream buffers the whole
+   * body before reading it, so a bigger one is refused from its header.
+   */
+  tarExtendedHeaderBytes: 1 << 20,
+  /** Entries in one tarball, folders included: as many as a manifest may list resources. */
+  tarEntries: 2_000_000,
 } as const;
 
 /**
