@@ -1,5 +1,5 @@
-// Seeded, structure-aware mutations for the fuzz targets. No coverage
 /* global structuredClone */
+// Seeded, structure-aware mutations for the fuzz targets. No coverage
 // guidance is available here (jazzer.js does not load on these machines), so
 // the mutator knows the formats instead: JSON values, base64-wrapped DSSE
 // payloads and certificates inside bundles, tar header fields.
