@@ -34,6 +34,10 @@ export const LIMITS = {
   tarExtendedHeaderBytes: 1 << 20,
   /** Entries in one tarball, folders included: as many as a manifest may list resources. */
   tarEntries: 2_000_000,
+  /** One tarball entry name, in bytes: Linux's PATH_MAX; GNU tar and Python cannot extract a longer one. */
+  tarNameBytes: 4096,
+  /** All entry names of one tarball together: a signed manifest of them must fit in `bundleBytes`. */
+  tarNamesTotalBytes: 256 << 20,
 } as const;
 
 /**

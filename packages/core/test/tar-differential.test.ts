@@ -135,6 +135,7 @@ describe('tarballs: what standard readers extract is what was hashed', () => {
     ['a symbolic link under an ignored folder', archive(file('config.json'), entry({ name: '.git/l', typeflag: '2', linkname: '/etc/passwd' })), 'TAR_LINK_REFUSED', {}],
     ['a ../ name under an ignored folder', archive(file('.git/../../evil.py')), 'TAR_BAD_NAME', {}],
     ['a duplicate under an ignored folder', archive(file('.git/a'), file('.git/a')), 'TAR_DUPLICATE', {}],
+    ['a name over PATH_MAX (4096 bytes)', archive(pax([['path', `${'a/'.repeat(2100)}f`]]), file('placeholder')), 'TAR_NAME_TOO_LONG', {}],
     ['a GNU dumpdir entry (typeflag D)', archive(entry({ name: 'd', typeflag: 'D', body: 'Yevil.py\0\0', format: 'gnu' })), 'TAR_BAD_TYPE', {}],
     ['a volume label (typeflag V)', archive(entry({ name: 'label', typeflag: 'V', format: 'gnu' }), file('x')), 'TAR_BAD_TYPE', {}],
   ];

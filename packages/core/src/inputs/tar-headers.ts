@@ -60,6 +60,7 @@ export class TarHeaderInspector extends Transform {
   private ended = false;
   private offset = 0;
   private count = 0;
+  private nameBytes = 0;
 
   constructor(where: string) {
     super();
@@ -183,6 +184,9 @@ export class TarHeaderInspector extends Transform {
       throw refuse('TAR_DIRECTORY_WITH_DATA', `${where}: folder entry "${name}" carries ${dataSize} bytes of data (readers disagree on whether to skip them)`);
     }
     if (++this.count > LIMITS.tarEntries) throw refuse('TAR_TOO_MANY_ENTRIES', `${this.where}: more than ${LIMITS.tarEntries} entries`);
+    const bytes = Buffer.byteLength(name);
+    if (bytes > LIMITS.tarNameBytes) throw refuse('TAR_NAME_TOO_LONG', `${where}: entry name of ${bytes} bytes, over the ${LIMITS.tarNameBytes}-byte limit (PATH_MAX)`);
+    if ((this.nameBytes += bytes) > LIMITS.tarNamesTotalBytes) throw refuse('TAR_NAMES_TOO_LARGE', `${this.where}: entry names total over ${LIMITS.tarNamesTotalBytes} bytes`);
     this.entries.push({ name, kind, size: dataSize });
     this.skip = dataSize + padding(dataSize);
   }

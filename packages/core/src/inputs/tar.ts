@@ -180,13 +180,25 @@ export async function hashTarball(tarPath: string, opts: TarHashOptions): Promis
 
 /**
  * An archive with a file "a" and an entry "a/b" is no folder: extracting it
- * fails or replaces one with the other, depending on the reader.
+ * fails or replaces one with the other, depending on the reader. Sorted with
+ * "/" read as NUL (the smallest character, never in a name), everything below
+ * "a" comes right after "a": one sort and one pass, linear in the names even
+ * when they are thousands of levels deep.
  */
 function checkFileFolderConflicts(tarPath: string, names: Set<string>, files: Set<string>): void {
-  for (const name of names) {
-    for (let i = name.indexOf('/'); i >= 0; i = name.indexOf('/', i + 1)) {
-      const parent = name.slice(0, i);
-      if (files.has(parent)) throw new ModelPathError('TAR_FILE_FOLDER_CONFLICT', `${tarPath}: "${parent}" is a file, and entry "${name}" puts something inside it`);
+  const SLASH = 0x2f;
+  const keyed = [...names].map((n) => {
+    const b = Buffer.from(n);
+    for (let k = 0; k < b.length; k++) if (b[k] === SLASH) b[k] = 0;
+    return b;
+  });
+  keyed.sort(Buffer.compare);
+  const nameOf = (b: Buffer) => Buffer.from(b.map((x) => (x === 0 ? SLASH : x))).toString();
+  for (let i = 0; i + 1 < keyed.length; i++) {
+    const a = keyed[i]!;
+    const next = keyed[i + 1]!;
+    if (next.length > a.length && next[a.length] === 0 && next.subarray(0, a.length).equals(a) && files.has(nameOf(a))) {
+      throw new ModelPathError('TAR_FILE_FOLDER_CONFLICT', `${tarPath}: "${nameOf(a)}" is a file, and entry "${nameOf(next)}" puts something inside it`);
     }
   }
 }
