@@ -80,6 +80,7 @@ export class TarHeaderInspector extends Transform {
   override _flush(cb: TransformCallback): void {
     // A missing end-of-archive block is tolerated by every reader; a dangling extended header is not read alike.
     if (this.pending || this.ext) cb(refuse('TAR_EXTENDED_HEADER_DANGLING', `${this.where}: an extended header is not followed by an entry`));
+    else if (this.headerFill > 0 || this.skip > 0) cb(refuse('TAR_CORRUPT', `${this.where}: truncated (the archive ends inside ${this.skip > 0 ? 'an entry' : 'a header'})`));
     else cb();
   }
 
