@@ -198,6 +198,21 @@ export function mutateTar(r, input, corpus) {
   if (heads.length === 0 || r.chance(0.25)) return mutateBytes(r, input, corpus);
   const at = r.pick(heads);
   const h = b.subarray(at, at + 512);
+  // half the time a change every reader should accept, so that the differential oracle has archives to compare
+  if (r.chance(0.5)) {
+    switch (r.int(4)) {
+      case 0: { h.fill(0, 0, 100); Buffer.from(r.pick(['x', 'a/b', 'ü.bin', 'model.sig', '.git/c', 'w/part-1.bin', 'config.json', 'd/e/f'])).copy(h, 0); break; }
+      case 1: { const nameEnd = h.indexOf(0); if (nameEnd > 0) h[r.int(nameEnd)] = r.pick([0x61, 0x5f, 0x2e, 0x2d]); break; }
+      case 2: { Buffer.from(r.int(0o777).toString(8).padStart(7, '0') + '\0').copy(h, 100); Buffer.from(r.int(2 ** 31).toString(8).padStart(11, '0') + '\0').copy(h, 136); break; }
+      default: { // data bytes only, never a header
+        const data = at + 512;
+        const size = parseInt(h.toString('latin1', 124, 136).replace(/[^0-7]/g, '') || '0', 8);
+        if (size > 0 && data + size <= b.length) b[data + r.int(size)] ^= 1 + r.int(255);
+      }
+    }
+    setChecksum(h);
+    return b;
+  }
   switch (r.int(8)) {
     case 0: h[156] = r.pick(TYPEFLAGS).charCodeAt(0); break;
     case 1: { h.fill(0, 0, 100); Buffer.from(r.pick(NAMES)).copy(h, 0, 0, 100); break; }

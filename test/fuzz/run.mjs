@@ -141,7 +141,7 @@ async function fuzz(target, seconds, seed) {
     if (n < 3 && corpus.length < 500) corpus.push(item);
   }
   await runner.close();
-  const top = [...outcomes].sort((a, b) => b[1] - a[1]).slice(0, 15).map(([c, n]) => `${c}=${n}`).join(', ');
+  const top = [...outcomes].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([c, n]) => `${c}=${n}`).join(', ');
   console.log(`fuzz ${target}: ${execs} executions in ${seconds} s (${Math.round(execs / seconds)}/s), seed ${seed}, corpus ${corpus.length}, ${outcomes.size} outcomes, ${findings.length} findings`);
   console.log(`  most frequent outcomes: ${top}`);
   for (const f of findings.slice(0, 20)) console.log(`  FINDING ${f}`);

@@ -3,7 +3,8 @@
 // else (another error, a hang, an uncaught exception, running out of the
 // worker's heap) is a finding.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import {
@@ -157,8 +158,45 @@ export function executors(work) {
     async tar(input, variant) {
       const file = path.join(work, `m${n++ % 4}.${variant}`);
       writeFileSync(file, variant === 'tar.gz' ? gzipSync(input) : input);
+      if (n % 4 === 0) return differential(file, work);
       const opts = [{}, { method: 'shards', shardSize: 1024 }, { hashType: 'blake3', ignorePaths: ['.git', 'w'] }][n % 3];
       await hashModel(file, opts);
     },
   };
+}
+
+/**
+ * The tar oracle: an archive modelseal accepts must extract, with GNU tar and
+ * with Python's tarfile, to exactly the files and bytes it hashed (nothing
+ * ignored here). A difference is thrown as a plain Error: a finding.
+ */
+async function differential(file, work) {
+  const m = await hashModel(file, { ignoreGitPaths: false, signatureName: '.fuzz-no-such.sig' });
+  const hashed = Object.fromEntries(m.resources.map((r) => [r.name, r.digest]));
+  const base = path.basename(file).replace(/\.tar(\.gz)?$/, '');
+  for (const reader of ['gnu-tar', 'python']) {
+    const dest = mkdtempSync(path.join(work, `x-${reader}-`));
+    try {
+      if (reader === 'gnu-tar') spawnSync('tar', ['-xf', file, '-C', dest]);
+      else spawnSync('python3', ['-c', 'import sys, tarfile\nwith tarfile.open(sys.argv[1]) as t: t.extractall(sys.argv[2], filter="tar")', file, dest]);
+      let got = listTree(dest);
+      if (m.modelName !== base) got = Object.fromEntries(Object.entries(got).map(([k, v]) => [k.startsWith(`${m.modelName}/`) ? k.slice(m.modelName.length + 1) : `<outside>/${k}`, v]));
+      const a = JSON.stringify(Object.entries(hashed).sort());
+      const b = JSON.stringify(Object.entries(got).sort());
+      if (a !== b) throw new Error(`tar differential: modelseal hashed ${a.slice(0, 300)} but ${reader} extracted ${b.slice(0, 300)}`);
+    } finally {
+      rmSync(dest, { recursive: true, force: true });
+    }
+  }
+  return 'OK (extracts as hashed)';
+}
+
+function listTree(root, rel = '', out = {}) {
+  for (const name of readdirSync(path.join(root, rel))) {
+    const r = rel ? `${rel}/${name}` : name;
+    const st = lstatSync(path.join(root, r));
+    if (st.isDirectory()) listTree(root, r, out);
+    else out[r] = st.isFile() ? createHash('sha256').update(readFileSync(path.join(root, r))).digest('hex') : '<not a file>';
+  }
+  return out;
 }
