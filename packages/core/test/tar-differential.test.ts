@@ -131,6 +131,7 @@ describe('tarballs: what standard readers extract is what was hashed', () => {
     ['a name that is not UTF-8', archive(entry({ name: Buffer.from([0x63, 0xff]), typeflag: '0', body: 'x' })), 'TAR_BAD_NAME', {}],
     ['a file and a folder of the same name', archive(file('a'), file('a/b')), 'TAR_FILE_FOLDER_CONFLICT', {}],
     ['a file below a file given later', archive(file('a/b'), file('a')), 'TAR_FILE_FOLDER_CONFLICT', {}],
+    ['an empty GNU long name', archive(entry({ name: '././@LongLink', typeflag: 'L', format: 'gnu' }), file('x', 'y', { format: 'gnu' })), 'TAR_BAD_NAME', {}],
     ['a GNU long link (typeflag K)', archive(gnuLong('/etc/passwd', 'K'), file('x')), 'TAR_LINK_REFUSED', {}],
     ['a symbolic link under an ignored folder', archive(file('config.json'), entry({ name: '.git/l', typeflag: '2', linkname: '/etc/passwd' })), 'TAR_LINK_REFUSED', {}],
     ['a ../ name under an ignored folder', archive(file('.git/../../evil.py')), 'TAR_BAD_NAME', {}],

@@ -147,6 +147,8 @@ export class TarHeaderInspector extends Transform {
         throw refuse('TAR_EXTENDED_HEADER_TOO_LARGE', `${where}: extended header of ${size} bytes, over the ${LIMITS.tarExtendedHeaderBytes}-byte limit`);
       }
       const kind = flag === 'x' ? 'pax' : 'gnu-long-name';
+      // An empty long name is the empty name to GNU tar and Python, and no long name to tar-stream.
+      if (size === 0 && kind === 'gnu-long-name') throw refuse('TAR_BAD_NAME', `${where}: empty GNU long name`);
       if (size === 0) this.pending = { kind };
       else this.ext = { kind, size, parts: [], got: 0 };
       return;
