@@ -182,8 +182,9 @@ export async function hashTarball(tarPath: string, opts: TarHashOptions): Promis
  * An archive with a file "a" and an entry "a/b" is no folder: extracting it
  * fails or replaces one with the other, depending on the reader. Sorted with
  * "/" read as NUL (the smallest character, never in a name), everything below
- * "a" comes right after "a": one sort and one pass, linear in the names even
- * when they are thousands of levels deep.
+ * "a" comes right after "a": one sort and one pass, with no work per
+ * ancestor (names thousands of levels deep made a per-ancestor check take
+ * minutes and gigabytes).
  */
 function checkFileFolderConflicts(tarPath: string, names: Set<string>, files: Set<string>): void {
   const SLASH = 0x2f;
