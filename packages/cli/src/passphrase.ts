@@ -2,10 +2,15 @@ import { openSync, closeSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { ReadStream, WriteStream } from 'node:tty';
 
+/** Whether a person can be asked: stdin is a terminal (tests and CI never are). */
+export function onTerminal(): boolean {
+  return process.stdin.isTTY === true;
+}
+
 /** MODELSEAL_KEY_PASSWORD, else a prompt on the terminal (no echo), else undefined. */
-export async function keyPassphrase(prompt: string): Promise<string | undefined> {
+export async function keyPassphrase(prompt: string, o: { ignoreEnv?: boolean } = {}): Promise<string | undefined> {
   const env = process.env.MODELSEAL_KEY_PASSWORD;
-  if (env !== undefined) return env;
+  if (env !== undefined && !o.ignoreEnv) return env;
   let fd: number;
   try {
     fd = openSync('/dev/tty', 'r+');

@@ -1,4 +1,6 @@
-import { FormatError } from './errors.js';
+import { realpathSync } from 'node:fs';
+import nodePath from 'node:path';
+import { FormatError, InputError } from './errors.js';
 
 /**
  * Resource names are POSIX paths relative to the model root. These rules keep
@@ -96,3 +98,25 @@ export function normalizeIgnorePath(p: string): string {
   if (problem || s === '.') throw new FormatError('BAD_IGNORE_PATH', problem ?? `ignore path "${p}" names the whole model`);
   return s;
 }
+
+/**
+ * An ignore path as model_signing takes it: relative to the model root, or
+ * absolute and inside the model (recorded relative). An absolute path outside
+ * the model is refused: it could never match, and the user meant something else.
+ */
+export function ignorePathInModel(p: string, modelPath: string): string {
+  if (!nodePath.isAbsolute(p)) return normalizeIgnorePath(p);
+  const roots = [nodePath.resolve(modelPath)];
+  try {
+    roots.push(realpathSync(modelPath));
+  } catch {
+    // a missing model is reported by the walk
+  }
+  for (const root of roots) {
+    const rel = nodePath.relative(root, nodePath.resolve(p));
+    if (rel === '') throw new InputError('BAD_IGNORE_PATH', `ignore path ${p} is the whole model`);
+    if (!rel.startsWith('..') && !nodePath.isAbsolute(rel)) return normalizeIgnorePath(rel.split(nodePath.sep).join('/'));
+  }
+  throw new InputError('IGNORE_PATH_OUTSIDE_MODEL', `ignore path ${p} is outside the model ${modelPath}`);
+}
+

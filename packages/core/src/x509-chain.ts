@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { LIMITS, readBoundedFile } from './limits.js';
 import { X509Certificate as SigstoreX509 } from '@sigstore/core';
 import { InputError, VerificationError } from './errors.js';
 
@@ -8,12 +8,7 @@ const MAX_CHAIN_DEPTH = 8;
 
 /** Reads every certificate in a PEM file (a CA bundle may hold several). */
 export function loadCertificates(file: string): X509Certificate[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new InputError('CERT_UNREADABLE', `${file}: cannot read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
-  }
+  const text = readBoundedFile(file, { limit: LIMITS.certificateFileBytes, what: 'certificate file', notFoundCode: 'CERT_UNREADABLE', tooLargeCode: 'CERT_FILE_TOO_LARGE' }).toString('utf8');
   const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
   if (blocks.length === 0) throw new InputError('BAD_CERTIFICATE', `${file}: no PEM certificate found`);
   return blocks.map((b, i) => {
