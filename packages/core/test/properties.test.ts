@@ -11,7 +11,9 @@ import {
   DIGEST_BYTES,
   exitCodeFor,
   hashModel,
+  hashPart,
   keySigner,
+  mergePartialManifests,
   ModelsealError,
   parseOmsStatement,
   shardName,
@@ -212,13 +214,16 @@ describe('properties: verification', () => {
     await expect(verifyModel(root, { trust: { publicKey } })).rejects.toBeInstanceOf(ModelsealError);
   });
 
-  it('a folder and a tarball of it (plain and gzipped) hash the same', async () => {
+  it('a folder, a tarball of it (plain and gzipped) and the merge of its parts hash the same', async () => {
     await fc.assert(
-      fc.asyncProperty(model, hashOpts, fc.boolean(), async (files, opts, gz) => {
+      fc.asyncProperty(model, hashOpts, fc.boolean(), fc.integer({ min: 1, max: 4 }), async (files, opts, gz, count) => {
         const root = writeModel(files);
         const t = path.join(path.dirname(root), gz ? 'm.tar.gz' : 'm.tar');
         execFileSync('tar', ['-C', path.dirname(root), gz ? '-czf' : '-cf', t, 'model']);
-        expect(await hashModel(t, opts)).toEqual(await hashModel(root, opts));
+        const whole = await hashModel(root, opts);
+        expect(await hashModel(t, opts)).toEqual(whole);
+        const parts = await Promise.all(Array.from({ length: count }, (_, i) => hashPart(root, { index: i + 1, count }, opts)));
+        expect(mergePartialManifests(parts)).toEqual(whole);
       }),
       { numRuns: 25 },
     );
