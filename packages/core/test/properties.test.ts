@@ -214,6 +214,16 @@ describe('properties: verification', () => {
     await expect(verifyModel(root, { trust: { publicKey } })).rejects.toBeInstanceOf(ModelsealError);
   });
 
+  // Found by the property below: an empty file sorting after every byte of
+  // the model was planned into part N + 1, which no part hashes.
+  it('an empty file that sorts last is in the merged manifest of the parts', async () => {
+    const root = writeModel({ 'd1/f1': Buffer.from('x'), f2: Buffer.alloc(0) });
+    for (const count of [1, 2, 3]) {
+      const parts = await Promise.all(Array.from({ length: count }, (_, i) => hashPart(root, { index: i + 1, count })));
+      expect(mergePartialManifests(parts).resources.map((r) => r.name), `${count} parts`).toEqual(['d1/f1', 'f2']);
+    }
+  });
+
   it('a folder, a tarball of it (plain and gzipped) and the merge of its parts hash the same', async () => {
     await fc.assert(
       fc.asyncProperty(model, hashOpts, fc.boolean(), fc.integer({ min: 1, max: 4 }), async (files, opts, gz, count) => {
