@@ -27,6 +27,18 @@ export const LIMITS = {
   certificateFileBytes: 4 << 20,
   trustedRootBytes: 16 << 20,
   /**
+   * One PAX header or GNU long name in a tarball: a path and a few metadata
+   * records (xattrs at most) fit in far less; tar-stream buffers the whole
+   * body before reading it, so a bigger one is refused from its header.
+   */
+  tarExtendedHeaderBytes: 1 << 20,
+  /** Entries in one tarball, folders included: as many as a manifest may list resources. */
+  tarEntries: 2_000_000,
+  /** One tarball entry name, in bytes: Linux's PATH_MAX; GNU tar and Python cannot extract a longer one. */
+  tarNameBytes: 4096,
+  /** All entry names of one tarball together: a signed manifest of them must fit in `bundleBytes`. */
+  tarNamesTotalBytes: 256 << 20,
+  /**
    * One partial manifest (distributed hashing): the complete file list plus
    * this part's resources, so never more than the full statement a bundle
    * may carry (bundleBytes).

@@ -4207,7 +4207,7 @@ var require_webidl = __commonJS({
 var require_util2 = __commonJS({
   "node_modules/undici/lib/web/fetch/util.js"(exports, module) {
     "use strict";
-    var { Transform } = __require("node:stream");
+    var { Transform: Transform2 } = __require("node:stream");
     var zlib = __require("node:zlib");
     var { redirectStatusSet, referrerPolicySet: referrerPolicyTokens, badPortsSet } = require_constants3();
     var { getGlobalOrigin } = require_global();
@@ -4895,7 +4895,7 @@ var require_util2 = __commonJS({
       contentRange += isomorphicEncode(`${fullLength}`);
       return contentRange;
     }
-    var InflateStream = class extends Transform {
+    var InflateStream = class extends Transform2 {
       #zlibOptions;
       /** @param {zlib.ZlibOptions} [zlibOptions] */
       constructor(zlibOptions) {
@@ -11381,13 +11381,13 @@ var require_pluralizer = __commonJS({
 var require_pending_interceptors_formatter = __commonJS({
   "node_modules/undici/lib/mock/pending-interceptors-formatter.js"(exports, module) {
     "use strict";
-    var { Transform } = __require("node:stream");
+    var { Transform: Transform2 } = __require("node:stream");
     var { Console } = __require("node:console");
     var PERSISTENT = process.versions.icu ? "\u2705" : "Y ";
     var NOT_PERSISTENT = process.versions.icu ? "\u274C" : "N ";
     module.exports = class PendingInterceptorsFormatter {
       constructor({ disableColors } = {}) {
-        this.transform = new Transform({
+        this.transform = new Transform2({
           transform(chunk, _enc, cb) {
             cb(null, chunk);
           }
@@ -18438,7 +18438,7 @@ var require_eventsource_stream = __commonJS({
   "node_modules/undici/lib/web/eventsource/eventsource-stream.js"(exports, module) {
     "use strict";
     var buffer = __require("node:buffer");
-    var { Transform } = __require("node:stream");
+    var { Transform: Transform2 } = __require("node:stream");
     var { isASCIINumber, isValidLastEventId } = require_util8();
     var BOM = [239, 187, 191];
     var LF = 10;
@@ -18488,7 +18488,7 @@ var require_eventsource_stream = __commonJS({
       error2.aborted = false;
       return error2;
     }
-    var EventSourceStream = class extends Transform {
+    var EventSourceStream = class extends Transform2 {
       /**
        * @type {eventSourceSettings}
        */
@@ -19491,8 +19491,8 @@ var init_summary = __esm({
        *
        * @returns {Summary} summary instance
        */
-      addRaw(text, addEOL = false) {
-        this._buffer += text;
+      addRaw(text2, addEOL = false) {
+        this._buffer += text2;
         return addEOL ? this.addEOL() : this;
       }
       /**
@@ -19588,10 +19588,10 @@ var init_summary = __esm({
        *
        * @returns {Summary} summary instance
        */
-      addHeading(text, level) {
+      addHeading(text2, level) {
         const tag = `h${level}`;
         const allowedTag = ["h1", "h2", "h3", "h4", "h5", "h6"].includes(tag) ? tag : "h1";
-        const element = this.wrap(allowedTag, text);
+        const element = this.wrap(allowedTag, text2);
         return this.addRaw(element).addEOL();
       }
       /**
@@ -19620,9 +19620,9 @@ var init_summary = __esm({
        *
        * @returns {Summary} summary instance
        */
-      addQuote(text, cite) {
+      addQuote(text2, cite) {
         const attrs = Object.assign({}, cite && { cite });
-        const element = this.wrap("blockquote", text, attrs);
+        const element = this.wrap("blockquote", text2, attrs);
         return this.addRaw(element).addEOL();
       }
       /**
@@ -19633,8 +19633,8 @@ var init_summary = __esm({
        *
        * @returns {Summary} summary instance
        */
-      addLink(text, href) {
-        const element = this.wrap("a", text, { href });
+      addLink(text2, href) {
+        const element = this.wrap("a", text2, { href });
         return this.addRaw(element).addEOL();
       }
     };
@@ -19826,36 +19826,44 @@ function assertRelativeName(name, what = "path") {
   if (problem)
     throw new FormatError("BAD_PATH", problem);
 }
-function compareCodePoints(a, b) {
-  if (a === b)
-    return 0;
-  const ia = a[Symbol.iterator]();
-  const ib = b[Symbol.iterator]();
-  for (; ; ) {
-    const x = ia.next();
-    const y = ib.next();
-    if (x.done)
-      return y.done ? 0 : -1;
-    if (y.done)
-      return 1;
-    const cx = x.value.codePointAt(0);
-    const cy = y.value.codePointAt(0);
-    if (cx !== cy)
-      return cx < cy ? -1 : 1;
-  }
-}
 function comparePaths(a, b) {
   if (a === b)
     return 0;
-  const pa = a.split("/");
-  const pb = b.split("/");
-  const n = Math.min(pa.length, pb.length);
-  for (let i = 0; i < n; i++) {
-    const c = compareCodePoints(pa[i], pb[i]);
+  let i = 0;
+  let j = 0;
+  for (; ; ) {
+    const ea = componentEnd(a, i);
+    const eb = componentEnd(b, j);
+    const c = compareCodePointRanges(a, i, ea, b, j, eb);
     if (c !== 0)
       return c;
+    const lastA = ea === a.length;
+    const lastB = eb === b.length;
+    if (lastA || lastB)
+      return lastA === lastB ? 0 : lastA ? -1 : 1;
+    i = ea + 1;
+    j = eb + 1;
   }
-  return pa.length - pb.length;
+}
+function componentEnd(s, from) {
+  const k = s.indexOf("/", from);
+  return k < 0 ? s.length : k;
+}
+function compareCodePointRanges(a, i, ea, b, j, eb) {
+  while (i < ea && j < eb) {
+    const x = a.codePointAt(i);
+    const y = b.codePointAt(j);
+    if (x !== y)
+      return x < y ? -1 : 1;
+    const w = x > 65535 ? 2 : 1;
+    i += w;
+    j += w;
+  }
+  if (i < ea)
+    return 1;
+  if (j < eb)
+    return -1;
+  return 0;
 }
 function isUnder(name, prefix) {
   return name === prefix || name.startsWith(prefix + "/");
@@ -20055,8 +20063,8 @@ function kindOf(st) {
     return "a symbolic link";
   return "not a regular file";
 }
-function jsonDepth(text) {
-  const s = typeof text === "string" ? Buffer.from(text) : text;
+function jsonDepth(text2) {
+  const s = typeof text2 === "string" ? Buffer.from(text2) : text2;
   let depth = 0;
   let max = 0;
   let inString = false;
@@ -20077,12 +20085,12 @@ function jsonDepth(text) {
   }
   return max;
 }
-function parseJsonBounded(text, where, code2 = "BAD_JSON") {
-  const d = jsonDepth(text);
+function parseJsonBounded(text2, where, code2 = "BAD_JSON") {
+  const d = jsonDepth(text2);
   if (d > LIMITS.jsonDepth)
     throw new InputError("JSON_TOO_DEEP", `${where}: JSON nested ${d} levels deep, over the limit of ${LIMITS.jsonDepth}`);
   try {
-    return JSON.parse(text.toString());
+    return JSON.parse(text2.toString());
   } catch (err) {
     throw new InputError(code2, `${where}: not JSON (${err.message})`, { cause: err });
   }
@@ -20112,6 +20120,18 @@ var init_limits = __esm({
       keyFileBytes: 1 << 20,
       certificateFileBytes: 4 << 20,
       trustedRootBytes: 16 << 20,
+      /**
+       * One PAX header or GNU long name in a tarball: a path and a few metadata
+       * records (xattrs at most) fit in far less; tar-stream buffers the whole
+       * body before reading it, so a bigger one is refused from its header.
+       */
+      tarExtendedHeaderBytes: 1 << 20,
+      /** Entries in one tarball, folders included: as many as a manifest may list resources. */
+      tarEntries: 2e6,
+      /** One tarball entry name, in bytes: Linux's PATH_MAX; GNU tar and Python cannot extract a longer one. */
+      tarNameBytes: 4096,
+      /** All entry names of one tarball together: a signed manifest of them must fit in `bundleBytes`. */
+      tarNamesTotalBytes: 256 << 20,
       /**
        * One partial manifest (distributed hashing): the complete file list plus
        * this part's resources, so never more than the full statement a bundle
@@ -21829,7 +21849,7 @@ var require_streamx = __commonJS({
         return this;
       }
     };
-    var Transform = class extends Duplex {
+    var Transform2 = class extends Duplex {
       constructor(opts) {
         super(opts);
         this._transformState = new TransformState(this);
@@ -21873,7 +21893,7 @@ var require_streamx = __commonJS({
         this._flush(transformAfterFlush.bind(this));
       }
     };
-    var PassThrough = class extends Transform {
+    var PassThrough = class extends Transform2 {
     };
     function transformAfterFlush(err, data) {
       const cb = this._transformState.afterFinal;
@@ -22002,7 +22022,7 @@ var require_streamx = __commonJS({
       Writable,
       Readable,
       Duplex,
-      Transform,
+      Transform: Transform2,
       // Export PassThrough for compatibility with Node.js core's stream module
       PassThrough
     };
@@ -22877,6 +22897,264 @@ var require_tar_stream = __commonJS({
   }
 });
 
+// packages/core/dist/inputs/tar-headers.js
+import { Transform } from "node:stream";
+function cString(b) {
+  const nul = b.indexOf(0);
+  return nul < 0 ? b : b.subarray(0, nul);
+}
+function text(b, what, where) {
+  try {
+    return utf8.decode(b);
+  } catch {
+    throw refuse("TAR_BAD_NAME", `${where}: the ${what} is not UTF-8 (readers decode such bytes differently)`);
+  }
+}
+function checkChecksum(h, where) {
+  let sum = 0;
+  for (let i = 0; i < BLOCK; i++)
+    sum += i >= 148 && i < 156 ? 32 : h[i];
+  const m = /^ *([0-7]+)[ \0]*$/.exec(h.toString("latin1", 148, 156));
+  if (!m || parseInt(m[1], 8) !== sum)
+    throw refuse("TAR_CORRUPT", `${where}: not a tar header (checksum does not match; is it compressed in another format?)`);
+}
+function parseNumber(f, what, where) {
+  if (f[0] === 128) {
+    let n2 = 0;
+    for (let i = 1; i < f.length; i++)
+      n2 = n2 * 256 + f[i];
+    if (!Number.isSafeInteger(n2))
+      throw refuse("TAR_BAD_NUMBER", `${where}: ${what} field is too large`);
+    return n2;
+  }
+  const s = f.toString("latin1");
+  const m = /^ *([0-7]+)[ \0]*$/.exec(s);
+  if (!m)
+    throw refuse("TAR_BAD_NUMBER", `${where}: ${what} field ${JSON.stringify(s)} is not an octal number`);
+  const n = parseInt(m[1], 8);
+  if (!Number.isSafeInteger(n))
+    throw refuse("TAR_BAD_NUMBER", `${where}: ${what} field is too large`);
+  return n;
+}
+function parseExtended(kind, body, where) {
+  if (kind === "gnu-long-name") {
+    const name = cString(body);
+    if (body.subarray(name.length).some((b) => b !== 0))
+      throw refuse("TAR_AMBIGUOUS_HEADER", `${where}: GNU long name has data after its end`);
+    if (name.length === 0)
+      throw refuse("TAR_BAD_NAME", `${where}: empty GNU long name`);
+    return { kind, path: text(name, "long name", where) };
+  }
+  const out = { kind };
+  const seen = /* @__PURE__ */ new Set();
+  let pos = 0;
+  while (pos < body.length) {
+    const sp = body.indexOf(32, pos);
+    const lenText = sp < 0 ? "" : body.toString("latin1", pos, sp);
+    const len = /^[1-9][0-9]{0,8}$/.test(lenText) ? parseInt(lenText, 10) : NaN;
+    if (!(len > 0) || pos + len > body.length || body[pos + len - 1] !== 10) {
+      throw refuse("TAR_PAX_MALFORMED", `${where}: PAX record at byte ${pos} is malformed`);
+    }
+    const rec = body.subarray(sp + 1, pos + len - 1);
+    const eq = rec.indexOf(61);
+    if (eq <= 0)
+      throw refuse("TAR_PAX_MALFORMED", `${where}: PAX record at byte ${pos} has no keyword`);
+    const key = text(rec.subarray(0, eq), "PAX keyword", where);
+    const value = text(rec.subarray(eq + 1), `PAX ${key} value`, where);
+    pos += len;
+    if (seen.has(key))
+      throw refuse("TAR_PAX_MALFORMED", `${where}: PAX keyword ${key} is repeated (readers keep different ones)`);
+    seen.add(key);
+    if (key.startsWith("GNU.sparse."))
+      throw refuse("TAR_SPARSE", `${where}: PAX keyword ${key} marks a sparse file (readers expand it differently)`);
+    if (!PAX_PLAIN.has(key) && !PAX_VENDOR.test(key))
+      throw refuse("TAR_PAX_UNSUPPORTED", `${where}: PAX keyword ${key} is not supported`);
+    if (key === "hdrcharset" && value !== UTF8_CHARSET)
+      throw refuse("TAR_PAX_UNSUPPORTED", `${where}: PAX hdrcharset ${JSON.stringify(value)} (names must be UTF-8)`);
+    if (key === "path") {
+      if (value === "" || value.includes("\0"))
+        throw refuse("TAR_BAD_NAME", `${where}: PAX path is empty or holds a NUL`);
+      out.path = value;
+    }
+    if (key === "size") {
+      if (!/^(0|[1-9][0-9]*)$/.test(value) || !Number.isSafeInteger(Number(value)))
+        throw refuse("TAR_BAD_NUMBER", `${where}: PAX size ${JSON.stringify(value)} is not a size`);
+      out.size = Number(value);
+    }
+  }
+  return out;
+}
+var BLOCK, USTAR, GNU, utf8, PAX_PLAIN, PAX_VENDOR, UTF8_CHARSET, refuse, TarHeaderInspector, padding;
+var init_tar_headers = __esm({
+  "packages/core/dist/inputs/tar-headers.js"() {
+    "use strict";
+    init_errors();
+    init_limits();
+    BLOCK = 512;
+    USTAR = Buffer.from("ustar\x0000", "latin1");
+    GNU = Buffer.from("ustar  \0", "latin1");
+    utf8 = new TextDecoder("utf-8", { fatal: true });
+    PAX_PLAIN = /* @__PURE__ */ new Set(["path", "size", "mtime", "atime", "ctime", "uid", "gid", "uname", "gname", "comment", "charset", "hdrcharset"]);
+    PAX_VENDOR = /^(SCHILY\.(xattr\.|acl\.|dev$|ino$|nlink$|fflags$)|LIBARCHIVE\.(xattr\.|creationtime$))/;
+    UTF8_CHARSET = "ISO-IR 10646 2000 UTF-8";
+    refuse = (code2, msg) => new ModelPathError(code2, msg);
+    TarHeaderInspector = class extends Transform {
+      entries = [];
+      where;
+      header = Buffer.alloc(BLOCK);
+      headerFill = 0;
+      /** bytes of the current entry's data (and padding) still to pass over */
+      skip = 0;
+      /** an extended header's body being collected */
+      ext;
+      pending;
+      ended = false;
+      offset = 0;
+      count = 0;
+      nameBytes = 0;
+      constructor(where) {
+        super();
+        this.where = where;
+      }
+      _transform(chunk, _enc, cb) {
+        try {
+          this.inspect(chunk);
+        } catch (err) {
+          cb(err);
+          return;
+        }
+        cb(null, chunk);
+      }
+      _flush(cb) {
+        if (this.pending || this.ext)
+          cb(refuse("TAR_EXTENDED_HEADER_DANGLING", `${this.where}: an extended header is not followed by an entry`));
+        else if (this.headerFill > 0 || this.skip > 0)
+          cb(refuse("TAR_CORRUPT", `${this.where}: truncated (the archive ends inside ${this.skip > 0 ? "an entry" : "a header"})`));
+        else
+          cb();
+      }
+      inspect(chunk) {
+        let i = 0;
+        while (i < chunk.length) {
+          if (this.ended) {
+            for (; i < chunk.length; i++) {
+              if (chunk[i] !== 0)
+                throw refuse("TAR_TRAILING_DATA", `${this.where}: data after the end-of-archive block at offset ${this.offset + i} (GNU tar and Python ignore it, other readers do not)`);
+            }
+            break;
+          }
+          if (this.skip > 0) {
+            const n2 = Math.min(this.skip, chunk.length - i);
+            this.skip -= n2;
+            i += n2;
+            continue;
+          }
+          if (this.ext) {
+            const e = this.ext;
+            const n2 = Math.min(e.size - e.got, chunk.length - i);
+            e.parts.push(Buffer.from(chunk.subarray(i, i + n2)));
+            e.got += n2;
+            i += n2;
+            if (e.got === e.size) {
+              this.ext = void 0;
+              this.pending = parseExtended(e.kind, Buffer.concat(e.parts), this.where);
+              this.skip = padding(e.size);
+            }
+            continue;
+          }
+          const n = Math.min(BLOCK - this.headerFill, chunk.length - i);
+          chunk.copy(this.header, this.headerFill, i, i + n);
+          this.headerFill += n;
+          i += n;
+          if (this.headerFill === BLOCK) {
+            this.headerFill = 0;
+            this.onHeader(this.header, this.offset + i - BLOCK);
+          }
+        }
+        this.offset += chunk.length;
+      }
+      onHeader(h, at) {
+        const where = `${this.where}: header at offset ${at}`;
+        if (h.every((b) => b === 0)) {
+          if (this.pending)
+            throw refuse("TAR_EXTENDED_HEADER_DANGLING", `${where}: an extended header is followed by the end of the archive`);
+          this.ended = true;
+          return;
+        }
+        checkChecksum(h, where);
+        const format = h.subarray(257, 265).equals(USTAR) ? "ustar" : h.subarray(257, 265).equals(GNU) ? "gnu" : void 0;
+        if (!format)
+          throw refuse("TAR_UNKNOWN_FORMAT", `${where}: neither a POSIX ustar nor a GNU header`);
+        if (format === "gnu" && h.subarray(345, 500).some((b) => b !== 0)) {
+          throw refuse("TAR_AMBIGUOUS_HEADER", `${where}: a GNU header with data in the ustar prefix field (Python reads it as part of the name, GNU tar does not)`);
+        }
+        const size = parseNumber(h.subarray(124, 136), "size", where);
+        const flag = String.fromCharCode(h[156]);
+        if (flag === "x" || flag === "L") {
+          if (this.pending)
+            throw refuse("TAR_EXTENDED_HEADER_REPEATED", `${where}: two extended headers in a row (readers keep different ones)`);
+          if (size > LIMITS.tarExtendedHeaderBytes) {
+            throw refuse("TAR_EXTENDED_HEADER_TOO_LARGE", `${where}: extended header of ${size} bytes, over the ${LIMITS.tarExtendedHeaderBytes}-byte limit`);
+          }
+          const kind2 = flag === "x" ? "pax" : "gnu-long-name";
+          if (size === 0 && kind2 === "gnu-long-name")
+            throw refuse("TAR_BAD_NAME", `${where}: empty GNU long name`);
+          if (size === 0)
+            this.pending = { kind: kind2 };
+          else
+            this.ext = { kind: kind2, size, parts: [], got: 0 };
+          return;
+        }
+        switch (flag) {
+          case "g":
+            throw refuse("TAR_GLOBAL_HEADER", `${where}: a global PAX header (readers apply it differently to the entries after it)`);
+          case "S":
+            throw refuse("TAR_SPARSE", `${where}: a GNU sparse file (readers expand it differently)`);
+          case "K":
+          case "1":
+          case "2":
+            throw refuse("TAR_LINK_REFUSED", `${where}: a link; links in tarballs are refused`);
+          case "0":
+          case "\0":
+          case "7":
+          case "5":
+            break;
+          default:
+            throw refuse("TAR_BAD_TYPE", `${where}: entry type ${JSON.stringify(flag)}; only files and folders are allowed`);
+        }
+        let name = text(cString(h.subarray(0, 100)), "name", where);
+        if (format === "ustar") {
+          const prefix = text(cString(h.subarray(345, 500)), "name prefix", where);
+          if (prefix)
+            name = `${prefix}/${name}`;
+        }
+        const p = this.pending;
+        this.pending = void 0;
+        if (p?.path !== void 0)
+          name = p.path;
+        const dataSize = p?.size ?? size;
+        const kind = flag === "5" ? "directory" : "file";
+        if (kind === "file" && name.endsWith("/")) {
+          throw refuse("TAR_FILE_NAME_SLASH", `${where}: file entry "${name}" has a name ending in "/" (GNU tar and Python make it a folder)`);
+        }
+        if (kind === "directory" && dataSize !== 0) {
+          throw refuse("TAR_DIRECTORY_WITH_DATA", `${where}: folder entry "${name}" carries ${dataSize} bytes of data (readers disagree on whether to skip them)`);
+        }
+        if (++this.count > LIMITS.tarEntries)
+          throw refuse("TAR_TOO_MANY_ENTRIES", `${this.where}: more than ${LIMITS.tarEntries} entries`);
+        const bytes = Buffer.byteLength(name);
+        if (bytes > LIMITS.tarNameBytes)
+          throw refuse("TAR_NAME_TOO_LONG", `${where}: entry name of ${bytes} bytes, over the ${LIMITS.tarNameBytes}-byte limit (PATH_MAX)`);
+        if ((this.nameBytes += bytes) > LIMITS.tarNamesTotalBytes)
+          throw refuse("TAR_NAMES_TOO_LARGE", `${this.where}: entry names total over ${LIMITS.tarNamesTotalBytes} bytes`);
+        this.entries.push({ name, kind, size: dataSize });
+        this.skip = dataSize + padding(dataSize);
+      }
+    };
+    padding = (n) => (BLOCK - n % BLOCK) % BLOCK;
+  }
+});
+
 // packages/core/dist/inputs/tar.js
 import { createReadStream } from "node:fs";
 import path from "node:path";
@@ -22898,16 +23176,23 @@ function tarballBaseName(p) {
 async function hashTarball(tarPath, opts) {
   const digests = [];
   const seen = /* @__PURE__ */ new Set();
+  const files = /* @__PURE__ */ new Set();
   let top;
   let first = true;
   let totalBytes = 0;
   const extract = import_tar_stream.default.extract();
+  const inspector = new TarHeaderInspector(tarPath);
   const where = (name) => `${tarPath}: entry "${name}"`;
+  const same = (a, h) => a !== void 0 && a.name === h.name && a.size === (h.size ?? 0) && a.kind === "directory" === (h.type === "directory");
   extract.on("entry", (header, stream, next) => {
     stream.on("error", () => {
     });
     const raw = header.name;
     const fail3 = (code2, msg) => void extract.destroy(new ModelPathError(code2, msg));
+    const inspected = inspector.entries.shift();
+    if (!same(inspected, header)) {
+      return fail3("TAR_READERS_DISAGREE", `${where(raw)}: tar-stream reads this entry as ${JSON.stringify({ name: header.name, type: header.type, size: header.size })}, a strict reading of its header as ${JSON.stringify(inspected ?? "no entry")}`);
+    }
     let name = raw.replace(/\/+$/, "");
     while (name.startsWith("./"))
       name = name.slice(2);
@@ -22937,6 +23222,8 @@ async function hashTarball(tarPath, opts) {
     if (seen.has(name))
       return fail3("TAR_DUPLICATE", `${where(raw)} appears more than once`);
     seen.add(name);
+    if (header.type !== "directory")
+      files.add(name);
     switch (header.type) {
       case "directory":
         stream.resume();
@@ -22995,9 +23282,13 @@ async function hashTarball(tarPath, opts) {
   try {
     const gz = await isGzip(tarPath);
     if (gz)
-      await pipeline(createReadStream(tarPath), createGunzip(), extract);
+      await pipeline(createReadStream(tarPath), createGunzip(), inspector, extract);
     else
-      await pipeline(createReadStream(tarPath), extract);
+      await pipeline(createReadStream(tarPath), inspector, extract);
+    if (inspector.entries.length > 0) {
+      throw new ModelPathError("TAR_READERS_DISAGREE", `${tarPath}: tar-stream did not report entry "${inspector.entries[0].name}" that a strict reading of the headers found`);
+    }
+    checkFileFolderConflicts(tarPath, seen, files);
   } catch (err) {
     if (err instanceof ModelPathError)
       throw err;
@@ -23008,6 +23299,25 @@ async function hashTarball(tarPath, opts) {
   }
   const modelName = top ?? tarballBaseName(tarPath);
   return { modelName, digests, totalBytes };
+}
+function checkFileFolderConflicts(tarPath, names, files) {
+  const SLASH = 47;
+  const keyed = [...names].map((n) => {
+    const b = Buffer.from(n);
+    for (let k = 0; k < b.length; k++)
+      if (b[k] === SLASH)
+        b[k] = 0;
+    return b;
+  });
+  keyed.sort(Buffer.compare);
+  const nameOf = (b) => Buffer.from(b.map((x) => x === 0 ? SLASH : x)).toString();
+  for (let i = 0; i + 1 < keyed.length; i++) {
+    const a = keyed[i];
+    const next = keyed[i + 1];
+    if (next.length > a.length && next[a.length] === 0 && next.subarray(0, a.length).equals(a) && files.has(nameOf(a))) {
+      throw new ModelPathError("TAR_FILE_FOLDER_CONFLICT", `${tarPath}: "${nameOf(a)}" is a file, and entry "${nameOf(next)}" puts something inside it`);
+    }
+  }
 }
 async function isGzip(p) {
   const fh = await open2(p, "r");
@@ -23027,6 +23337,7 @@ var init_tar = __esm({
     init_errors();
     init_algorithms();
     init_paths();
+    init_tar_headers();
     TAR_SUFFIXES = [".tar", ".tar.gz", ".tgz"];
   }
 });
@@ -24359,8 +24670,8 @@ function spkiSha256(key) {
   const pub = key.type === "private" ? createPublicKey(key) : key;
   return createHash3("sha256").update(pub.export({ type: "spki", format: "der" })).digest("hex");
 }
-function pemBlock(text, kinds, where) {
-  const m = new RegExp(`-----BEGIN (${kinds.source})-----[\\s\\S]*?-----END \\1-----`).exec(text);
+function pemBlock(text2, kinds, where) {
+  const m = new RegExp(`-----BEGIN (${kinds.source})-----[\\s\\S]*?-----END \\1-----`).exec(text2);
   if (!m)
     throw new InputError("BAD_KEY", `${where}: no PEM block found`);
   return m[0];
@@ -24369,16 +24680,16 @@ function readText(file) {
   return readBoundedFile(file, { limit: LIMITS.keyFileBytes, what: "key", notFoundCode: "KEY_UNREADABLE", tooLargeCode: "KEY_TOO_LARGE" }).toString("utf8");
 }
 function loadPublicKey(file) {
-  const text = readText(file);
-  if (!/-----BEGIN PUBLIC KEY-----/.test(text)) {
-    if (/-----BEGIN (ENCRYPTED |EC |)PRIVATE KEY-----/.test(text)) {
+  const text2 = readText(file);
+  if (!/-----BEGIN PUBLIC KEY-----/.test(text2)) {
+    if (/-----BEGIN (ENCRYPTED |EC |)PRIVATE KEY-----/.test(text2)) {
       throw new InputError("PRIVATE_KEY_GIVEN", `${file} is a private key; verification takes the public key (${file.replace(/\.key$/, ".pub")}, or: openssl pkey -in ${file} -pubout)`);
     }
-    if (/-----BEGIN CERTIFICATE-----/.test(text)) {
+    if (/-----BEGIN CERTIFICATE-----/.test(text2)) {
       throw new InputError("CERTIFICATE_GIVEN", `${file} is a certificate, not a public key: verify with --certificate-chain CA.pem (the CA that issued it)`);
     }
   }
-  const pem = pemBlock(text, /PUBLIC KEY/, file);
+  const pem = pemBlock(text2, /PUBLIC KEY/, file);
   let key;
   try {
     key = createPublicKey(pem);
@@ -24388,11 +24699,11 @@ function loadPublicKey(file) {
   return { key, type: keyTypeOf(key, file) };
 }
 function loadPrivateKey(file, passphrase) {
-  const text = readText(file);
-  if (!/-----BEGIN (ENCRYPTED |EC |)PRIVATE KEY-----/.test(text) && /-----BEGIN (PUBLIC KEY|CERTIFICATE)-----/.test(text)) {
-    throw new InputError("PUBLIC_KEY_GIVEN", `${file} is a ${/CERTIFICATE/.test(text) ? "certificate" : "public key"}; signing takes the private key (${file.replace(/\.pub$/, ".key")})`);
+  const text2 = readText(file);
+  if (!/-----BEGIN (ENCRYPTED |EC |)PRIVATE KEY-----/.test(text2) && /-----BEGIN (PUBLIC KEY|CERTIFICATE)-----/.test(text2)) {
+    throw new InputError("PUBLIC_KEY_GIVEN", `${file} is a ${/CERTIFICATE/.test(text2) ? "certificate" : "public key"}; signing takes the private key (${file.replace(/\.pub$/, ".key")})`);
   }
-  const pem = pemBlock(text, /ENCRYPTED PRIVATE KEY|PRIVATE KEY|EC PRIVATE KEY/, file);
+  const pem = pemBlock(text2, /ENCRYPTED PRIVATE KEY|PRIVATE KEY|EC PRIVATE KEY/, file);
   const encrypted = pem.startsWith("-----BEGIN ENCRYPTED") || /Proc-Type: 4,ENCRYPTED/.test(pem);
   if (encrypted && passphrase === void 0) {
     throw new InputError("KEY_PASSWORD_REQUIRED", `${file}: key is encrypted; set MODELSEAL_KEY_PASSWORD or run on a terminal to be asked`);
@@ -24468,10 +24779,10 @@ function decodeB64(s, what) {
 function isObject2(v) {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
-function parseBundle(text, where = "bundle") {
-  if (text.length > MAX_BUNDLE_BYTES)
-    throw new FormatError("BUNDLE_TOO_LARGE", `${where}: ${text.length} bytes is over the ${MAX_BUNDLE_BYTES}-byte limit`);
-  const json2 = parseJsonBounded(text, where, "BAD_JSON");
+function parseBundle(text2, where = "bundle") {
+  if (text2.length > MAX_BUNDLE_BYTES)
+    throw new FormatError("BUNDLE_TOO_LARGE", `${where}: ${text2.length} bytes is over the ${MAX_BUNDLE_BYTES}-byte limit`);
+  const json2 = parseJsonBounded(text2, where, "BAD_JSON");
   if (!isObject2(json2))
     throw new FormatError("BAD_BUNDLE", `${where}: not a JSON object`);
   const mt = json2.mediaType;
@@ -26112,8 +26423,8 @@ var require_dist = __commonJS({
 // packages/core/dist/x509-chain.js
 import { X509Certificate } from "node:crypto";
 function loadCertificates(file) {
-  const text = readBoundedFile(file, { limit: LIMITS.certificateFileBytes, what: "certificate file", notFoundCode: "CERT_UNREADABLE", tooLargeCode: "CERT_FILE_TOO_LARGE" }).toString("utf8");
-  const blocks = text.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  const text2 = readBoundedFile(file, { limit: LIMITS.certificateFileBytes, what: "certificate file", notFoundCode: "CERT_UNREADABLE", tooLargeCode: "CERT_FILE_TOO_LARGE" }).toString("utf8");
+  const blocks = text2.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
   if (blocks.length === 0)
     throw new InputError("BAD_CERTIFICATE", `${file}: no PEM certificate found`);
   return blocks.map((b, i) => {
@@ -26134,13 +26445,36 @@ function parseDerCertificate(der, what) {
 function validAt(c, at) {
   return new Date(c.validFrom) <= at && at <= new Date(c.validTo);
 }
-function issues(issuer, child) {
-  return child.checkIssued(issuer) && child.verify(issuer.publicKey);
+function caFacts(c, what) {
+  try {
+    const x = import_core2.X509Certificate.parse(Buffer.from(c.raw));
+    const bc = x.extBasicConstraints;
+    const ku = x.extKeyUsage;
+    const pathLen = bc?.pathLenConstraint;
+    return {
+      ca: bc?.isCA ?? false,
+      hasBasicConstraints: bc !== void 0,
+      pathLen: pathLen === void 0 ? void 0 : Number(pathLen),
+      keyCertSign: ku ? ku.keyCertSign : void 0,
+      digitalSignature: ku ? ku.digitalSignature : void 0
+    };
+  } catch (err) {
+    throw new VerificationError("CERT_BAD_EXTENSION", `${what} (${c.subject}) has a malformed basicConstraints or keyUsage extension (${err.message})`, { cause: err });
+  }
+}
+function nameChains(issuer, child) {
+  return child.issuer === issuer.subject;
+}
+function signs(issuer, child) {
+  try {
+    return child.verify(issuer.publicKey);
+  } catch {
+    return false;
+  }
 }
 function verifyChain(leaf, intermediates, anchors, at) {
-  const leafExt = import_core2.X509Certificate.parse(Buffer.from(leaf.raw));
-  const ku = leafExt.extKeyUsage;
-  if (ku && !ku.digitalSignature) {
+  const leafFacts = caFacts(leaf, "signing certificate");
+  if (leafFacts.digitalSignature === false) {
     throw new VerificationError("CERT_KEY_USAGE", `signing certificate (${leaf.subject}) does not allow digital signatures`);
   }
   const eku = leaf.keyUsage;
@@ -26149,33 +26483,54 @@ function verifyChain(leaf, intermediates, anchors, at) {
   }
   const path10 = [leaf];
   let current = leaf;
+  let below = 0;
   for (let depth = 0; depth <= MAX_CHAIN_DEPTH; depth++) {
     if (!validAt(current, at)) {
       throw new VerificationError("CERT_EXPIRED", `certificate "${current.subject}" is not valid at ${at.toISOString()} (valid ${current.validFrom} to ${current.validTo})`);
     }
-    const anchor = anchors.find((a) => issues(a, current));
+    if (anchors.some((a) => a.fingerprint256 === current.fingerprint256))
+      return path10;
+    const anchor = anchors.find((a) => nameChains(a, current) && signs(a, current));
     if (anchor) {
       if (!validAt(anchor, at))
         throw new VerificationError("CERT_EXPIRED", `trusted root "${anchor.subject}" is not valid at ${at.toISOString()}`);
-      if (!anchor.ca && !anchor.checkIssued(anchor))
+      const f2 = caFacts(anchor, "trusted certificate");
+      const v1Root = !f2.hasBasicConstraints && selfIssued(anchor) && signs(anchor, anchor);
+      if (!f2.ca && !v1Root) {
         throw new VerificationError("CERT_NOT_CA", `trusted certificate "${anchor.subject}" is not a CA`);
+      }
+      checkIssuerUse(anchor, f2, below, "trusted certificate");
       path10.push(anchor);
       return path10;
     }
-    if (anchors.some((a) => a.fingerprint256 === current.fingerprint256))
-      return path10;
-    const next = intermediates.find((c) => c !== current && !path10.includes(c) && issues(c, current));
+    const next = intermediates.find((c) => c !== current && !path10.includes(c) && nameChains(c, current) && signs(c, current));
     if (!next) {
+      const byKeyOnly = [...anchors, ...intermediates].find((c) => c !== current && signs(c, current));
+      if (byKeyOnly) {
+        throw new VerificationError("CERT_NAME_MISMATCH", `certificate "${current.subject}" names issuer "${current.issuer}", but the key that signed it belongs to "${byKeyOnly.subject}"`);
+      }
       throw new VerificationError("CERT_UNTRUSTED", `certificate "${current.subject}" (issuer "${current.issuer}") does not chain to a trusted root`);
     }
-    if (!next.ca)
+    const f = caFacts(next, "intermediate certificate");
+    if (!f.ca)
       throw new VerificationError("CERT_NOT_CA", `certificate "${next.subject}" issued "${current.subject}" but is not a CA`);
+    checkIssuerUse(next, f, below, "intermediate certificate");
     path10.push(next);
+    if (!selfIssued(next))
+      below++;
     current = next;
   }
   throw new VerificationError("CERT_CHAIN_TOO_LONG", `certificate chain is longer than ${MAX_CHAIN_DEPTH}`);
 }
-var import_core2, CODE_SIGNING_EKU, MAX_CHAIN_DEPTH;
+function checkIssuerUse(c, f, below, what) {
+  if (f.keyCertSign === false) {
+    throw new VerificationError("CERT_CA_KEY_USAGE", `${what} "${c.subject}" issues certificates, but its key usage does not include keyCertSign`);
+  }
+  if (f.pathLen !== void 0 && below > f.pathLen) {
+    throw new VerificationError("CERT_PATH_LENGTH", `${what} "${c.subject}" allows ${f.pathLen} intermediate CA(s) below it (pathLenConstraint), the chain has ${below}`);
+  }
+}
+var import_core2, CODE_SIGNING_EKU, MAX_CHAIN_DEPTH, selfIssued;
 var init_x509_chain = __esm({
   "packages/core/dist/x509-chain.js"() {
     "use strict";
@@ -26184,6 +26539,7 @@ var init_x509_chain = __esm({
     init_errors();
     CODE_SIGNING_EKU = "1.3.6.1.5.5.7.3.3";
     MAX_CHAIN_DEPTH = 8;
+    selfIssued = (c) => c.subject === c.issuer;
   }
 });
 
@@ -26272,12 +26628,12 @@ async function signManifest(manifest, signer) {
   return signer.createBundle(payload, IN_TOTO_PAYLOAD_TYPE);
 }
 function bundleText(bundle) {
-  const text = JSON.stringify(bundle, null, 2) + "\n";
-  const size = Buffer.byteLength(text);
+  const text2 = JSON.stringify(bundle, null, 2) + "\n";
+  const size = Buffer.byteLength(text2);
   if (size > LIMITS.bundleBytes) {
     throw new InputError("BUNDLE_TOO_LARGE", `the signature would be ${size} bytes, over the ${LIMITS.bundleBytes}-byte limit verifiers read (too many files or too long names; use a larger shard size or fewer files); nothing was written`);
   }
-  return text;
+  return text2;
 }
 async function signModel(modelPath, opts) {
   const signaturePath = opts.signaturePath ?? defaultSignaturePath(modelPath);
@@ -29733,14 +30089,14 @@ function certificateIdentity(der) {
   if (!subjectAlternativeName)
     throw new VerificationError("CERT_NO_IDENTITY", "signing certificate has no email or URI subject alternative name");
   const raw = (suffix) => cert.extension(FULCIO + suffix)?.value.toString("utf8");
-  const utf8 = (suffix) => {
+  const utf82 = (suffix) => {
     return cert.extension(FULCIO + suffix)?.valueObj.subs[0]?.value.toString("utf8");
   };
-  const out = { subjectAlternativeName, issuer: utf8(DER_EXT.issuer) ?? raw(RAW_EXT.issuerV1) ?? "" };
+  const out = { subjectAlternativeName, issuer: utf82(DER_EXT.issuer) ?? raw(RAW_EXT.issuerV1) ?? "" };
   for (const [k, suffix] of Object.entries(DER_EXT)) {
     if (k === "issuer")
       continue;
-    const v = utf8(suffix);
+    const v = utf82(suffix);
     if (v !== void 0)
       out[k] = v;
   }
@@ -35920,14 +36276,14 @@ var require_streams = __commonJS({
     "use strict";
     var Buffer2 = require_safer().Buffer;
     module.exports = function(streamModule) {
-      var Transform = streamModule.Transform;
+      var Transform2 = streamModule.Transform;
       function IconvLiteEncoderStream(conv, options) {
         this.conv = conv;
         options = options || {};
         options.decodeStrings = false;
-        Transform.call(this, options);
+        Transform2.call(this, options);
       }
-      IconvLiteEncoderStream.prototype = Object.create(Transform.prototype, {
+      IconvLiteEncoderStream.prototype = Object.create(Transform2.prototype, {
         constructor: { value: IconvLiteEncoderStream }
       });
       IconvLiteEncoderStream.prototype._transform = function(chunk, encoding, done) {
@@ -35966,9 +36322,9 @@ var require_streams = __commonJS({
         this.conv = conv;
         options = options || {};
         options.encoding = this.encoding = "utf8";
-        Transform.call(this, options);
+        Transform2.call(this, options);
       }
-      IconvLiteDecoderStream.prototype = Object.create(Transform.prototype, {
+      IconvLiteDecoderStream.prototype = Object.create(Transform2.prototype, {
         constructor: { value: IconvLiteDecoderStream }
       });
       IconvLiteDecoderStream.prototype._transform = function(chunk, encoding, done) {
@@ -50021,8 +50377,8 @@ var require_utils2 = __commonJS({
       }
       return "*".repeat(length);
     };
-    var escapeRegExp = (text) => {
-      return text.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, `\\$&`);
+    var escapeRegExp = (text2) => {
+      return text2.replace(/[-[\]{}()*+?.,\\^$|#\s]/g, `\\$&`);
     };
     var urlEncodeRegexGroup = (value) => {
       const decoded = decodeURIComponent(value);
@@ -63731,10 +64087,10 @@ function writeAttestation(dir, label, bundle, now = /* @__PURE__ */ new Date()) 
   }
   const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
   const file = path6.join(dir, `${label}-${stamp}-${randomBytes2(3).toString("hex")}${ATTESTATION_SUFFIX}`);
-  const text = JSON.stringify(bundle, null, 2) + "\n";
-  if (text.length > LIMITS.bundleBytes)
-    throw new InputError("BUNDLE_TOO_LARGE", `attestation of ${text.length} bytes is over the ${LIMITS.bundleBytes}-byte limit for a bundle`);
-  writeFileAtomic(file, text);
+  const text2 = JSON.stringify(bundle, null, 2) + "\n";
+  if (text2.length > LIMITS.bundleBytes)
+    throw new InputError("BUNDLE_TOO_LARGE", `attestation of ${text2.length} bytes is over the ${LIMITS.bundleBytes}-byte limit for a bundle`);
+  writeFileAtomic(file, text2);
   return file;
 }
 function folderAttestations(dir) {
@@ -64912,14 +65268,14 @@ var require_foldFlowLines = __commonJS({
     var FOLD_FLOW = "flow";
     var FOLD_BLOCK = "block";
     var FOLD_QUOTED = "quoted";
-    function foldFlowLines(text, indent, mode = "flow", { indentAtStart, lineWidth = 80, minContentWidth = 20, onFold, onOverflow } = {}) {
+    function foldFlowLines(text2, indent, mode = "flow", { indentAtStart, lineWidth = 80, minContentWidth = 20, onFold, onOverflow } = {}) {
       if (!lineWidth || lineWidth < 0)
-        return text;
+        return text2;
       if (lineWidth < minContentWidth)
         minContentWidth = 0;
       const endStep = Math.max(1 + minContentWidth, 1 + lineWidth - indent.length);
-      if (text.length <= endStep)
-        return text;
+      if (text2.length <= endStep)
+        return text2;
       const folds = [];
       const escapedFolds = {};
       let end = lineWidth - indent.length;
@@ -64936,14 +65292,14 @@ var require_foldFlowLines = __commonJS({
       let escStart = -1;
       let escEnd = -1;
       if (mode === FOLD_BLOCK) {
-        i = consumeMoreIndentedLines(text, i, indent.length);
+        i = consumeMoreIndentedLines(text2, i, indent.length);
         if (i !== -1)
           end = i + endStep;
       }
-      for (let ch; ch = text[i += 1]; ) {
+      for (let ch; ch = text2[i += 1]; ) {
         if (mode === FOLD_QUOTED && ch === "\\") {
           escStart = i;
-          switch (text[i + 1]) {
+          switch (text2[i + 1]) {
             case "x":
               i += 3;
               break;
@@ -64960,12 +65316,12 @@ var require_foldFlowLines = __commonJS({
         }
         if (ch === "\n") {
           if (mode === FOLD_BLOCK)
-            i = consumeMoreIndentedLines(text, i, indent.length);
+            i = consumeMoreIndentedLines(text2, i, indent.length);
           end = i + indent.length + endStep;
           split2 = void 0;
         } else {
           if (ch === " " && prev && prev !== " " && prev !== "\n" && prev !== "	") {
-            const next = text[i + 1];
+            const next = text2[i + 1];
             if (next && next !== " " && next !== "\n" && next !== "	")
               split2 = i;
           }
@@ -64977,12 +65333,12 @@ var require_foldFlowLines = __commonJS({
             } else if (mode === FOLD_QUOTED) {
               while (prev === " " || prev === "	") {
                 prev = ch;
-                ch = text[i += 1];
+                ch = text2[i += 1];
                 overflow = true;
               }
               const j = i > escEnd + 1 ? i - 2 : escStart - 1;
               if (escapedFolds[j])
-                return text;
+                return text2;
               folds.push(j);
               escapedFolds[j] = true;
               end = j + endStep;
@@ -64997,39 +65353,39 @@ var require_foldFlowLines = __commonJS({
       if (overflow && onOverflow)
         onOverflow();
       if (folds.length === 0)
-        return text;
+        return text2;
       if (onFold)
         onFold();
-      let res = text.slice(0, folds[0]);
+      let res = text2.slice(0, folds[0]);
       for (let i2 = 0; i2 < folds.length; ++i2) {
         const fold = folds[i2];
-        const end2 = folds[i2 + 1] || text.length;
+        const end2 = folds[i2 + 1] || text2.length;
         if (fold === 0)
           res = `
-${indent}${text.slice(0, end2)}`;
+${indent}${text2.slice(0, end2)}`;
         else {
           if (mode === FOLD_QUOTED && escapedFolds[fold])
-            res += `${text[fold]}\\`;
+            res += `${text2[fold]}\\`;
           res += `
-${indent}${text.slice(fold + 1, end2)}`;
+${indent}${text2.slice(fold + 1, end2)}`;
         }
       }
       return res;
     }
-    function consumeMoreIndentedLines(text, i, indent) {
+    function consumeMoreIndentedLines(text2, i, indent) {
       let end = i;
       let start = i + 1;
-      let ch = text[start];
+      let ch = text2[start];
       while (ch === " " || ch === "	") {
         if (i < start + indent) {
-          ch = text[++i];
+          ch = text2[++i];
         } else {
           do {
-            ch = text[++i];
+            ch = text2[++i];
           } while (ch && ch !== "\n");
           end = i;
           start = i + 1;
-          ch = text[start];
+          ch = text2[start];
         }
       }
       return end;
@@ -75923,7 +76279,7 @@ var require_core = __commonJS({
       errorsText(errors = this.errors, { separator = ", ", dataVar = "data" } = {}) {
         if (!errors || errors.length === 0)
           return "No errors";
-        return errors.map((e) => `${dataVar}${e.instancePath} ${e.message}`).reduce((text, msg) => text + separator + msg);
+        return errors.map((e) => `${dataVar}${e.instancePath} ${e.message}`).reduce((text2, msg) => text2 + separator + msg);
       }
       $dataMetaSchema(metaSchema, keywordsJsonPointers) {
         const rules = this.RULES.all;
@@ -78311,13 +78667,13 @@ function loadSigner(s, dir, file) {
   return { label, kind: "keyless", policy };
 }
 function loadPolicy(file) {
-  const text = readBoundedFile(file, { limit: LIMITS.policyBytes, what: "policy", notFoundCode: "POLICY_UNREADABLE", tooLargeCode: "POLICY_TOO_LARGE" }).toString("utf8");
+  const text2 = readBoundedFile(file, { limit: LIMITS.policyBytes, what: "policy", notFoundCode: "POLICY_UNREADABLE", tooLargeCode: "POLICY_TOO_LARGE" }).toString("utf8");
   const json2 = /\.json$/i.test(file);
   let doc;
   try {
     if (json2)
-      JSON.parse(text);
-    doc = (0, import_yaml.parse)(text, { uniqueKeys: true, maxAliasCount: 100 });
+      JSON.parse(text2);
+    doc = (0, import_yaml.parse)(text2, { uniqueKeys: true, maxAliasCount: 100 });
   } catch (err) {
     throw new InputError("POLICY_INVALID", `${file}: not valid ${json2 ? "JSON" : "YAML"} (${err.message.split("\n")[0]})`, { cause: err });
   }
@@ -79224,7 +79580,7 @@ function checkModeInputs(i) {
   const needs = (ok, msg) => {
     if (!ok) throw new InputError("MISSING_INPUT", `mode ${i.mode}: ${msg}`);
   };
-  const refuse = (names, why) => {
+  const refuse2 = (names, why) => {
     const given = names.filter((n) => i[camel(n)] !== void 0);
     if (given.length) throw new InputError("BAD_OPTION", `mode ${i.mode}: input ${given.join(", ")} ${why}`);
   };
@@ -79235,11 +79591,11 @@ function checkModeInputs(i) {
   if (i.mode === "approve") needs(i.stage !== void 0, "input stage is required (e.g. production)");
   if (i.mode === "verify") {
     needs(i.key !== void 0 || i.identity !== void 0 || i.issuer !== void 0, "trust is needed: key (a public key) or identity and issuer (keyless)");
-    refuse(["policy"], "belongs to mode gate");
+    refuse2(["policy"], "belongs to mode gate");
   }
   if (i.mode === "gate") {
     needs(i.policy !== void 0, "input policy is required (the release policy file)");
-    refuse(["key", "identity", "issuer"], "is not used: the policy names the trusted signers");
+    refuse2(["key", "identity", "issuer"], "is not used: the policy names the trusted signers");
   }
   if (i.attestationsFrom === "github" && i.attestations !== void 0) {
     throw new InputError("BAD_OPTION", "give either attestations (a folder) or attestations-from: github, not both");

@@ -70,7 +70,8 @@ export function planParts(files: readonly ListedFile[], serialization: Serializa
   for (const f of sorted) {
     for (const [start, end] of resourceRanges(f.size, shardSize)) {
       // BigInt: offset * N passes 2^53 for a 9 PB model at N = 1, or 90 TB at N = 100 000
-      const part = total === 0n ? 1 : Number((offset * n) / total) + 1;
+      // min: empty files after the last byte (offset = T) belong to the last part, not to part N + 1
+      const part = total === 0n ? 1 : Math.min(count, Number((offset * n) / total) + 1);
       out.push({ name: shardSize === undefined ? f.name : shardName(f.name, start, end), file: f.name, start, end, part });
       offset += BigInt(end - start);
     }
