@@ -78800,11 +78800,12 @@ async function evaluatePolicy(modelPath, policy, o = {}) {
     }
   }
   const ofType = (t) => candidates.filter((c) => c.predicateType === t);
+  const inputs = (type) => ({ candidates: ofType(type), unreadable, verified, trust: (s) => trustOf(s, root), now });
   if (policy.provenance)
-    rules.push(provenanceRule(policy.provenance, ofType(SLSA_PROVENANCE_V1), unreadable, verified, (s) => trustOf(s, root), now));
+    rules.push(provenanceRule(policy.provenance, inputs(SLSA_PROVENANCE_V1)));
   const stages = o.stage ? policy.approvals.filter((a) => a.stage === o.stage) : policy.approvals;
   for (const st of stages)
-    rules.push(approvalRule(st, ofType(APPROVAL_PREDICATE_V1), unreadable, verified, (s) => trustOf(s, root), now));
+    rules.push(approvalRule(st, inputs(APPROVAL_PREDICATE_V1)));
   return {
     ok: rules.every((r) => r.ok),
     policy: policy.file,
@@ -78814,10 +78815,11 @@ async function evaluatePolicy(modelPath, policy, o = {}) {
     warnings
   };
 }
-function verifyOne(c, signers, trust, now) {
-  return verifyAttestation(c.bundle, signers.map(trust), c.file, now);
+function verifyOne(c, signers, x) {
+  return verifyAttestation(c.bundle, signers.map(x.trust), c.file, x.now);
 }
-function provenanceRule(p, candidates, unreadable, verified, trust, now) {
+function provenanceRule(p, x) {
+  const { candidates, unreadable, verified } = x;
   const signers = p.signers ?? [
     {
       label: `GitHub Actions in ${p.repository}`,
@@ -78834,7 +78836,7 @@ function provenanceRule(p, candidates, unreadable, verified, trust, now) {
   const items = [...unreadable];
   for (const c of candidates) {
     try {
-      const v = verifyOne(c, signers, trust, now);
+      const v = verifyOne(c, signers, x);
       const prov = parseProvenance(v.statement.predicate);
       const w = prov.buildDefinition.externalParameters.workflow;
       const repo = w.repository.replace(/^https:\/\/[^/]+\//, "");
@@ -78859,14 +78861,15 @@ function provenanceRule(p, candidates, unreadable, verified, trust, now) {
   const want = `${p.repository}${p.workflow ? ` ${p.workflow}` : ""}${p.ref ? ` @ ${p.ref}` : ""}`;
   return { rule: "provenance", ok, detail: ok ? `SLSA provenance from ${want}` : `no valid SLSA provenance from ${want} (${items.length} attestation(s) examined)`, items };
 }
-function approvalRule(st, candidates, unreadable, verified, trust, now) {
+function approvalRule(st, x) {
+  const { candidates, unreadable, verified, now } = x;
   const items = [...unreadable];
   const decisions = [];
   for (const c of candidates) {
     const item = { file: c.file, counted: false, why: "" };
     items.push(item);
     try {
-      const v = verifyOne(c, st.approvers, trust, now);
+      const v = verifyOne(c, st.approvers, x);
       const who = describeSigner(v.signer);
       const ap = parseApproval(v.statement.predicate);
       item.signer = signerJson(v.signer);
