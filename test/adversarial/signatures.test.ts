@@ -127,6 +127,27 @@ describe('signatures', () => {
     ]);
   });
 
+  it('serialization and resource fields edited, re-signed', async () => {
+    const algo = await resigned(sig, (st) => (st.predicate.resources[0].algorithm = 'blake3'));
+    const hashType = await resigned(sig, (st) => (st.predicate.serialization.hash_type = 'blake3'));
+    const upper = await resigned(sig, (st) => (st.predicate.resources[0].digest = st.predicate.resources[0].digest.toUpperCase()));
+    const ignoreUp = await resigned(sig, (st) => (st.predicate.serialization.ignore_paths = ['../model']));
+    const ignoreAll = await resigned(sig, (st) => (st.predicate.serialization.ignore_paths = ['.']));
+    const fraction = await resigned(shardSig, (st) => (st.predicate.serialization.shard_size = 1000.5));
+    const zeros = await resigned(shardSig, (st) => (st.predicate.resources[0].name = 'a.txt:00:5'));
+    const method = await resigned(shardSig, (st) => (st.predicate.serialization.method = 'files'));
+    await all([
+      verifyCheck('resource algorithm changed to blake3, re-signed', algo, { exit: 2, code: 'BAD_ALGORITHM' }),
+      verifyCheck('serialization hash_type changed to blake3, re-signed', hashType, { exit: 2, code: 'BAD_ALGORITHM' }),
+      verifyCheck('a digest in upper case, re-signed', upper, { exit: 2, code: 'BAD_DIGEST' }),
+      verifyCheck('ignore_paths ["../model"], re-signed', ignoreUp, { exit: 2, code: 'BAD_IGNORE_PATH' }),
+      verifyCheck('ignore_paths ["."] (the whole model), re-signed', ignoreAll, { exit: 2, code: 'BAD_IGNORE_PATH' }),
+      verifyCheck('shard_size 1000.5, re-signed', fraction, { exit: 2, code: 'BAD_SERIALIZATION' }),
+      verifyCheck('shard name with a leading zero (a.txt:00:5), re-signed', zeros, { exit: 2, code: 'BAD_SHARD_NAME' }),
+      verifyCheck('method changed from shards to files (shard_size left), re-signed', method, { exit: 2, code: 'BAD_SERIALIZATION' }),
+    ]);
+  });
+
   it('certificates: a chain from an untrusted CA, with its own root appended; the wrong trust kind', async () => {
     const good = makeCa(d, 'trusted');
     const evil = makeCa(d, 'evil');
