@@ -117,7 +117,7 @@ export function issueLeaf(dir: string, ca: { caPem: string; caKey: string }, k: 
 // ---------- signed statements ----------
 
 /** The in-toto statement inside a bundle file. */
-export function statementOf(sigFile: string): any { // eslint-disable-line @typescript-eslint/no-explicit-any
+export function statementOf(sigFile: string): any {
   return JSON.parse(Buffer.from(JSON.parse(readFileSync(sigFile, 'utf8')).dsseEnvelope.payload, 'base64').toString());
 }
 
@@ -132,7 +132,7 @@ export async function signStatement(signer: Signer, statement: unknown, file: st
 export interface CliOutcome {
   exit: number | null;
   code: string | undefined;
-  json: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+  json: any;
   stdout: string;
   stderr: string;
 }
@@ -183,7 +183,7 @@ export async function lib(fn: () => Promise<unknown> | unknown): Promise<LibOutc
     const value = await fn();
     return { exit: 0, code: undefined, value };
   } catch (err) {
-    if (!(err instanceof ModelsealError)) throw new Error(`library threw a non-ModelsealError: ${(err as Error)?.stack ?? String(err)}`);
+    if (!(err instanceof ModelsealError)) throw new Error(`library threw a non-ModelsealError: ${(err as Error)?.stack ?? String(err)}`, { cause: err });
     return { exit: exitCodeFor(err), code: err.code, error: err };
   }
 }
@@ -196,7 +196,7 @@ export interface Expectation {
   message?: RegExp;
   /** extra checks on the library outcome and the CLI's JSON */
   libCheck?: (o: LibOutcome) => void;
-  jsonCheck?: (json: any) => void; // eslint-disable-line @typescript-eslint/no-explicit-any
+  jsonCheck?: (json: any) => void;
 }
 
 /** Asserts one CLI outcome: exit status, the stderr code and the JSON error.code agree with the expectation. */

@@ -5,6 +5,7 @@
  * folder, and policies that list a key twice. A failed rule is exit 1 /
  * POLICY_FAILED naming the rule and why; a bad folder or policy is exit 2.
  */
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, it } from 'vitest';
@@ -139,13 +140,14 @@ describe('the attestations folder', () => {
     symlinkSync('nowhere.sigstore.json', path.join(odd, 'dangling.sigstore.json'));
     symlinkSync('loop.sigstore.json', path.join(odd, 'loop.sigstore.json'));
     mkdirSync(path.join(odd, 'dir.sigstore.json'));
+    execFileSync('mkfifo', [path.join(odd, 'fifo.sigstore.json')]);
     const big = folder();
     const huge = path.join(big, 'huge.sigstore.json');
     writeFileSync(huge, '');
     truncateSync(huge, LIMITS.bundleBytes + 1); // sparse: costs no disk, and must cost no memory
     await Promise.all([
       policyCase({ name: 'attestation file is a symlink to a valid approval', policy: one, attestationsDir: link, ok: false, rule: 'approvals.production', why: /symbolic link, not a regular file \(not followed\)/ }),
-      policyCase({ name: 'dangling and looping symlinks, a folder named *.sigstore.json', policy: one, attestationsDir: odd, ok: false, rule: 'approvals.production', why: /a symbolic link, not a regular file \(not followed\)  \[dangling[\s\S]*a folder, not a regular file \(not followed\)  \[dir[\s\S]*a symbolic link, not a regular file \(not followed\)  \[loop/ }),
+      policyCase({ name: 'dangling and looping symlinks, a folder and a FIFO named *.sigstore.json', policy: one, attestationsDir: odd, ok: false, rule: 'approvals.production', why: /a symbolic link, not a regular file \(not followed\) {2}\[dangling[\s\S]*a folder, not a regular file \(not followed\) {2}\[dir[\s\S]*a FIFO, not a regular file \(not followed\) {2}\[fifo[\s\S]*a symbolic link, not a regular file \(not followed\) {2}\[loop/ }),
       policyCase({ name: 'attestation file of 128 MiB + 1 (sparse)', policy: one, attestationsDir: big, ok: false, rule: 'approvals.production', why: /over the 134217728-byte limit \[BUNDLE_TOO_LARGE\]/ }),
     ]);
   });

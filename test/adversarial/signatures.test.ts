@@ -6,11 +6,11 @@
  * nested 100k levels deep.
  */
 import { X509Certificate } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, it } from 'vitest';
 import {
-  APPROVAL_PREDICATE_V1, attestModel, buildApproval, computeRootDigest, keySigner, signModel, verifyModel, type Trust,
+  APPROVAL_PREDICATE_V1, attestModel, buildApproval, computeRootDigest, keySigner, LIMITS, signModel, verifyModel, type Trust,
 } from '@modelseal/core';
 import { all, bytes, issueLeaf, makeCa, makeKeys, signStatement, statementOf, tmp, writeTree, type Check, type Keys } from './harness.js';
 
@@ -44,13 +44,13 @@ function variant(text: string | Buffer): string {
   return f;
 }
 /** The bundle of `file` with its JSON changed by `edit`. */
-function editBundle(file: string, edit: (b: any) => void): string { // eslint-disable-line @typescript-eslint/no-explicit-any
+function editBundle(file: string, edit: (b: any) => void): string {
   const b = JSON.parse(readFileSync(file, 'utf8'));
   edit(b);
   return variant(JSON.stringify(b));
 }
 /** The model's statement, edited, re-signed with the release key (the signature holds; the content is what is tested). */
-async function resigned(base: string, edit: (st: any) => void, o: { fixRoot?: boolean; signer?: Keys; payloadType?: string } = {}): Promise<string> { // eslint-disable-line @typescript-eslint/no-explicit-any
+async function resigned(base: string, edit: (st: any) => void, o: { fixRoot?: boolean; signer?: Keys; payloadType?: string } = {}): Promise<string> {
   const st = statementOf(base);
   edit(st);
   if (o.fixRoot ?? true) st.subject[0].digest.sha256 = computeRootDigest(st.predicate.resources);
@@ -184,6 +184,8 @@ describe('signatures', () => {
     const deepField = variant(text.replace(/^\{/, `{"x":${deep},`));
     const deepPayload = await resigned(sig, () => {}, { fixRoot: false });
     await signStatement(k.signer, `{"_type":${deep}}`, deepPayload);
+    const huge = variant('');
+    truncateSync(huge, LIMITS.bundleBytes + 1);
     await all([
       verifyCheck('truncated bundle (half the bytes)', variant(text.slice(0, text.length >> 1)), { exit: 2, code: 'BAD_JSON' }),
       verifyCheck('empty bundle (0 bytes)', variant(''), { exit: 2, code: 'BAD_JSON' }),
@@ -198,6 +200,7 @@ describe('signatures', () => {
       verifyCheck('100k-deep JSON array as the bundle', variant(deep), { exit: 2, code: 'JSON_TOO_DEEP' }),
       verifyCheck('100k-deep JSON in an unknown bundle field', deepField, { exit: 2, code: 'JSON_TOO_DEEP' }),
       verifyCheck('100k-deep JSON as the signed payload', deepPayload, { exit: 2, code: 'JSON_TOO_DEEP' }),
+      verifyCheck('signature file of 128 MiB + 1 (sparse)', huge, { exit: 2, code: 'BUNDLE_TOO_LARGE' }),
     ]);
   });
 });
