@@ -148,7 +148,9 @@ export async function cli(args: string[], opts: { timeoutMs?: number } = {}): Pr
   try {
     const argv = args.includes('--json') ? args : [...args, '--json'];
     const r = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, [CLI, ...argv], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], timeout: opts.timeoutMs ?? 30_000 });
+      // MODELSEAL_STATE_DIR=off: `sign` must not record file states in the user's cache from a test.
+      const env = { ...process.env, MODELSEAL_STATE_DIR: 'off' };
+      const child = spawn(process.execPath, [CLI, ...argv], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: opts.timeoutMs ?? 30_000 });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (c) => (stdout += c));
