@@ -161,12 +161,10 @@ describe('names', () => {
     ]);
   });
 
-  // Finding: Node decodes directory entries as UTF-8, so a name that is not valid UTF-8 (Linux allows any
-  // bytes) comes back with U+FFFD and no longer names the file on disk. Nothing is accepted that should
-  // not be, but the errors are wrong: "no such file or folder" (MODEL_NOT_FOUND) for a file that exists,
-  // and DUPLICATE_RESOURCE (a manifest format error) when the mangled name equals a signed one. The
-  // name should be refused for what it is (suggested: BAD_FILE_NAME, exit 2) at sign and verify time.
-  it.fails('a file name that is not valid UTF-8 is refused as such (BAD_FILE_NAME), not as missing or duplicate', async () => {
+  // Found by this corpus, fixed: Node decodes directory entries as UTF-8, so a name that is not valid UTF-8
+  // (Linux allows any bytes) came back with U+FFFD and no longer named the file on disk (MODEL_NOT_FOUND,
+  // DUPLICATE_RESOURCE). The walk now refuses such a name for what it is.
+  it('a file name that is not valid UTF-8 is refused as such (BAD_FILE_NAME), not as missing or duplicate', async () => {
     const m = writeTree(path.join(tmp(), 'utf8'), { 'a.txt': 'a', 'x\ufffd.py': 'print("signed")\n' });
     await signModel(m, { signer: k.signer });
     const raw = (dir: string, name: string, bytesOfName: number[]) => writeFileSync(Buffer.concat([Buffer.from(path.join(dir, name)), Buffer.from(bytesOfName), Buffer.from('.py')]), 'import os\n');
@@ -175,9 +173,9 @@ describe('names', () => {
     const twin = copyModel(m, 'utf8-twin');
     raw(twin, 'x', [0xff]); // decodes as "x\ufffd.py", the signed file's name
     await all([
-      signCheck('a file name with the byte 0xFE (not UTF-8)', added, {}, { exit: 2, code: 'BAD_FILE_NAME', finding: 'MODEL_NOT_FOUND' }),
-      verifyCheck('unsigned file whose name is not UTF-8', added, { exit: 2, code: 'BAD_FILE_NAME', finding: 'MODEL_NOT_FOUND' }, { ignoreUnsigned: true }),
-      verifyCheck('non-UTF-8 twin of a signed name (x\\xff.py beside x\\ufffd.py)', twin, { exit: 2, code: 'BAD_FILE_NAME', finding: 'DUPLICATE_RESOURCE' }),
+      signCheck('a file name with the byte 0xFE (not UTF-8)', added, {}, { exit: 2, code: 'BAD_FILE_NAME' }),
+      verifyCheck('unsigned file whose name is not UTF-8', added, { exit: 2, code: 'BAD_FILE_NAME' }, { ignoreUnsigned: true }),
+      verifyCheck('non-UTF-8 twin of a signed name (x\\xff.py beside x\\ufffd.py)', twin, { exit: 2, code: 'BAD_FILE_NAME' }),
     ]);
   });
 

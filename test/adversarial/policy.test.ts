@@ -200,14 +200,12 @@ describe('policy files', () => {
     ]);
   });
 
-  // Finding: "Listing the same key twice is a policy error" (issue 12, item 8). Today such a policy loads;
-  // it is not a fail-open (approvers are counted by SPKI, so one key still counts once), but a 2-of-2
-  // over one key can never be met and the author is not told.
-  it.fails('the same approver key listed twice (same file, or a copy under another name) is a policy error', async () => {
+  // Found by this corpus, fixed: a 2-of-2 over one key could never be met and the author was not told.
+  it('the same approver key listed twice (same file, or a copy under another name) is a policy error', async () => {
     copyFileSync(alice.pubFile, path.join(d, 'alice-copy.pub'));
     await Promise.all([
-      policyLoad('approver key listed twice (same file)', path.join(d, 'same-key.yml'), 'version: 1\nsigners:\n  - key: release.pub\napprovals:\n  production:\n    threshold: 2\n    approvers:\n      - key: alice.pub\n      - key: alice.pub\n', { exit: 2, code: 'POLICY_INVALID', finding: 'accepted' }),
-      policyLoad('approver key listed twice (a copy under another file name)', path.join(d, 'same-key-copy.yml'), 'version: 1\nsigners:\n  - key: release.pub\napprovals:\n  production:\n    threshold: 2\n    approvers:\n      - key: alice.pub\n      - key: alice-copy.pub\n', { exit: 2, code: 'POLICY_INVALID', finding: 'accepted' }),
+      policyLoad('approver key listed twice (same file)', path.join(d, 'same-key.yml'), 'version: 1\nsigners:\n  - key: release.pub\napprovals:\n  production:\n    threshold: 2\n    approvers:\n      - key: alice.pub\n      - key: alice.pub\n', { exit: 2, code: 'POLICY_INVALID' }),
+      policyLoad('approver key listed twice (a copy under another file name)', path.join(d, 'same-key-copy.yml'), 'version: 1\nsigners:\n  - key: release.pub\napprovals:\n  production:\n    threshold: 2\n    approvers:\n      - key: alice.pub\n      - key: alice-copy.pub\n', { exit: 2, code: 'POLICY_INVALID' }),
     ]);
   });
 });

@@ -86,6 +86,7 @@ export function serializationFor(opts: HashOptions): Serialization {
   if (opts.ignoreGitPaths ?? true) GIT_PATHS.forEach((p) => ignore.add(p));
   if (opts.signatureName !== null) ignore.add(normalizeIgnorePath(opts.signatureName ?? DEFAULT_SIGNATURE_NAME));
   for (const p of opts.ignorePaths ?? []) ignore.add(normalizeIgnorePath(p));
+  if (ignore.size > LIMITS.ignorePaths) throw new InputError('TOO_MANY_IGNORE_PATHS', `${ignore.size} ignore paths, over the limit of ${LIMITS.ignorePaths}`);
   const ignorePaths = [...ignore].sort();
   const allowSymlinks = opts.allowSymlinks ?? false;
   const method = opts.method ?? 'files';

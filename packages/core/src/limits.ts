@@ -16,6 +16,11 @@ export const LIMITS = {
   bundleBytes: 128 << 20,
   /** JSON nesting: bundles nest 6 deep, policies 5; deep nesting only costs parser stack and heap. */
   jsonDepth: 64,
+  /**
+   * Ignore paths one serialization may record: real models list a handful; an unverified,
+   * planted signature listing millions would otherwise cost time on every file (approve reads one).
+   */
+  ignorePaths: 10_000,
   /** Resources in one manifest (files, or shards of all files): bounds tasks and memory before hashing. */
   resources: 2_000_000,
   /** An attestations folder: files examined, and total bytes read, per evaluation. */

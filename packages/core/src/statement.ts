@@ -82,6 +82,7 @@ export function parseOmsSerialization(v: unknown): Serialization {
     if (!Array.isArray(ignore) || !ignore.every((p) => typeof p === 'string')) {
       fail('BAD_SERIALIZATION', 'serialization.ignore_paths must be a list of strings');
     }
+    if (ignore.length > LIMITS.ignorePaths) fail('TOO_MANY_IGNORE_PATHS', `serialization.ignore_paths lists ${ignore.length} paths, over the limit of ${LIMITS.ignorePaths}`);
     ignorePaths = (ignore as string[]).map(normalizeIgnorePath);
   }
   const base = { hashType: hashType as HashType, allowSymlinks, ...(ignorePaths ? { ignorePaths } : {}) };

@@ -249,6 +249,14 @@ describe('approvals (hardening 5-8)', () => {
     expect(await codeOf(hashModel(big, { method: 'shards', shardSize: 1 }))).toBe('TOO_MANY_RESOURCES');
   });
 
+  it('a planted model.sig listing a huge ignore_paths is refused before any file is matched against it', async () => {
+    const { m, k } = policyDir();
+    const st = { _type: 'https://in-toto.io/Statement/v1', subject: [{ name: 'model', digest: { sha256: '0'.repeat(64) } }], predicateType: 'https://model_signing/signature/v1.0', predicate: { serialization: { method: 'files', hash_type: 'sha256', allow_symlinks: false, ignore_paths: Array.from({ length: LIMITS.ignorePaths + 1 }, (_, i) => `p${i}`) }, resources: [] } };
+    writeFileSync(path.join(m, 'model.sig'), JSON.stringify(await keySigner(k.bob!).createBundle(Buffer.from(JSON.stringify(st)), IN_TOTO_PAYLOAD_TYPE)));
+    expect(await codeOf(approve(m, keySigner(k.alice!)))).toBe('TOO_MANY_IGNORE_PATHS');
+    expect(await codeOf(hashModel(m, { ignorePaths: Array.from({ length: LIMITS.ignorePaths }, (_, i) => `q${i}`) }))).toBe('TOO_MANY_IGNORE_PATHS');
+  });
+
   it('approving an unsigned model warns', async () => {
     const { m, k } = policyDir();
     expect((await approve(m, keySigner(k.alice!))).warnings[0]).toMatch(/is not signed/);

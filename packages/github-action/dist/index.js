@@ -20110,6 +20110,11 @@ var init_limits = __esm({
       bundleBytes: 128 << 20,
       /** JSON nesting: bundles nest 6 deep, policies 5; deep nesting only costs parser stack and heap. */
       jsonDepth: 64,
+      /**
+       * Ignore paths one serialization may record: real models list a handful; an unverified,
+       * planted signature listing millions would otherwise cost time on every file (approve reads one).
+       */
+      ignorePaths: 1e4,
       /** Resources in one manifest (files, or shards of all files): bounds tasks and memory before hashing. */
       resources: 2e6,
       /** An attestations folder: files examined, and total bytes read, per evaluation. */
@@ -20202,6 +20207,8 @@ function parseOmsSerialization(v) {
     if (!Array.isArray(ignore) || !ignore.every((p) => typeof p === "string")) {
       fail("BAD_SERIALIZATION", "serialization.ignore_paths must be a list of strings");
     }
+    if (ignore.length > LIMITS.ignorePaths)
+      fail("TOO_MANY_IGNORE_PATHS", `serialization.ignore_paths lists ${ignore.length} paths, over the limit of ${LIMITS.ignorePaths}`);
     ignorePaths = ignore.map(normalizeIgnorePath);
   }
   const base = { hashType, allowSymlinks, ...ignorePaths ? { ignorePaths } : {} };
@@ -23386,22 +23393,32 @@ function walkModel(modelPath, opts) {
   if (!rootStat.isDirectory())
     throw new ModelPathError("BAD_MODEL_PATH", `${modelPath}: ${describe(rootStat)}`);
   const files = [];
-  const ignored = (name) => opts.ignorePaths.some((p) => isUnder(name, p));
+  const ignoreSet = new Set(opts.ignorePaths);
+  const ignored = (name) => {
+    for (let end = name.length; end > 0; end = name.lastIndexOf("/", end - 1))
+      if (ignoreSet.has(name.slice(0, end)))
+        return true;
+    return false;
+  };
   const visitedDirs = /* @__PURE__ */ new Set([root]);
   const stack = [{ abs: root, name: "" }];
   while (stack.length > 0) {
     const dir = stack.pop();
     let entries;
     try {
-      entries = readdirSync(dir.abs, { withFileTypes: true });
+      entries = readdirSync(dir.abs, { withFileTypes: true, encoding: "buffer" });
     } catch (err) {
       throw new ModelPathError("MODEL_UNREADABLE", `${dir.abs}: cannot list folder: ${err.message}`, { cause: err });
     }
     for (const ent of entries) {
-      const name = dir.name ? `${dir.name}/${ent.name}` : ent.name;
+      const base = ent.name.toString("utf8");
+      if (!Buffer.from(base, "utf8").equals(ent.name)) {
+        throw new ModelPathError("BAD_FILE_NAME", `${path2.join(dir.abs, base)}: file name is not valid UTF-8; OMS manifests name files in UTF-8 (rename it)`);
+      }
+      const name = dir.name ? `${dir.name}/${base}` : base;
       if (ignored(name))
         continue;
-      const abs = path2.join(dir.abs, ent.name);
+      const abs = path2.join(dir.abs, base);
       if (ent.isSymbolicLink()) {
         if (!opts.allowSymlinks) {
           throw new ModelPathError("SYMLINK_REFUSED", `${abs}: is a symbolic link; symlinks are refused unless --allow-symlinks is given`);
@@ -23444,7 +23461,6 @@ var init_walk = __esm({
   "packages/core/dist/inputs/walk.js"() {
     "use strict";
     init_errors();
-    init_paths();
   }
 });
 
@@ -23467,6 +23483,8 @@ function serializationFor(opts) {
     ignore.add(normalizeIgnorePath(opts.signatureName ?? DEFAULT_SIGNATURE_NAME));
   for (const p of opts.ignorePaths ?? [])
     ignore.add(normalizeIgnorePath(p));
+  if (ignore.size > LIMITS.ignorePaths)
+    throw new InputError("TOO_MANY_IGNORE_PATHS", `${ignore.size} ignore paths, over the limit of ${LIMITS.ignorePaths}`);
   const ignorePaths = [...ignore].sort();
   const allowSymlinks = opts.allowSymlinks ?? false;
   const method = opts.method ?? "files";
@@ -28974,11 +28992,11 @@ var require_policy = __commonJS({
     exports.verifyExtensions = verifyExtensions;
     exports.verifyOIDs = verifyOIDs;
     var error_1 = require_error4();
-    function verifySubjectAlternativeName(policyIdentity, signerIdentity) {
-      if (signerIdentity === void 0 || !signerIdentity.match(policyIdentity)) {
+    function verifySubjectAlternativeName(policyIdentity, signerIdentity2) {
+      if (signerIdentity2 === void 0 || !signerIdentity2.match(policyIdentity)) {
         throw new error_1.PolicyError({
           code: "UNTRUSTED_SIGNER_ERROR",
-          message: `certificate identity error - expected ${policyIdentity}, got ${signerIdentity}`
+          message: `certificate identity error - expected ${policyIdentity}, got ${signerIdentity2}`
         });
       }
     }
@@ -78666,6 +78684,24 @@ function loadSigner(s, dir, file) {
   }
   return { label, kind: "keyless", policy };
 }
+function signerIdentity(s) {
+  if (s.kind === "key")
+    return `key ${spkiSha256(s.publicKey)}`;
+  if (s.kind === "certificate")
+    return `ca ${s.certificateAuthorities.map((c) => c.fingerprint256).sort().join(",")}`;
+  return `keyless ${JSON.stringify(Object.entries(s.policy).sort())}`;
+}
+function refuseDuplicates(list, where, file) {
+  const seen = /* @__PURE__ */ new Map();
+  for (const s of list) {
+    const id = signerIdentity(s);
+    const first = seen.get(id);
+    if (first !== void 0)
+      throw new InputError("POLICY_INVALID", `${file}: ${where} lists one signer twice (${first} and ${s.label}${s.kind === "key" ? ": the same public key" : ""})`);
+    seen.set(id, s.label);
+  }
+  return list;
+}
 function loadPolicy(file) {
   const text2 = readBoundedFile(file, { limit: LIMITS.policyBytes, what: "policy", notFoundCode: "POLICY_UNREADABLE", tooLargeCode: "POLICY_TOO_LARGE" }).toString("utf8");
   const json2 = /\.json$/i.test(file);
@@ -78682,13 +78718,13 @@ function loadPolicy(file) {
     throw schemaError(file, v.errors ?? []);
   const d = doc;
   const dir = path7.dirname(path7.resolve(file));
-  const load = (list) => list.map((s) => loadSigner(s, dir, file));
+  const load = (list, where) => refuseDuplicates(list.map((s) => loadSigner(s, dir, file)), where, file);
   return {
     file,
-    signers: load(d.signers),
-    ...d.provenance ? { provenance: { repository: d.provenance.repository, ...d.provenance.workflow ? { workflow: d.provenance.workflow } : {}, ...d.provenance.ref ? { ref: d.provenance.ref } : {}, ...d.provenance.signers ? { signers: load(d.provenance.signers) } : {} } } : {},
+    signers: load(d.signers, "signers"),
+    ...d.provenance ? { provenance: { repository: d.provenance.repository, ...d.provenance.workflow ? { workflow: d.provenance.workflow } : {}, ...d.provenance.ref ? { ref: d.provenance.ref } : {}, ...d.provenance.signers ? { signers: load(d.provenance.signers, "provenance.signers") } : {} } } : {},
     approvals: Object.entries(d.approvals ?? {}).map(([stage, a]) => {
-      const approvers = load(a.approvers);
+      const approvers = load(a.approvers, `approvals.${stage}.approvers`);
       if (a.threshold > approvers.length) {
         throw new InputError("POLICY_INVALID", `${file}: approvals.${stage}.threshold ${a.threshold} is more than its ${approvers.length} approvers`);
       }

@@ -1,7 +1,6 @@
 import { lstatSync, readdirSync, realpathSync, statSync, type BigIntStats, type Stats } from 'node:fs';
 import path from 'node:path';
 import { ModelPathError } from '../errors.js';
-import { isUnder } from '../paths.js';
 
 /** A regular file of the model: its manifest name and where to read it. */
 export interface ModelFile {
@@ -85,7 +84,13 @@ export function walkModel(modelPath: string, opts: WalkOptions): WalkedModel {
   if (!rootStat.isDirectory()) throw new ModelPathError('BAD_MODEL_PATH', `${modelPath}: ${describe(rootStat)}`);
 
   const files: ModelFile[] = [];
-  const ignored = (name: string) => opts.ignorePaths.some((p) => isUnder(name, p));
+  // A name is ignored when it or a folder above it is listed: a Set and the name's own prefixes, so the
+  // cost is the name's depth, not the length of the list (a planted signature can list many paths).
+  const ignoreSet = new Set(opts.ignorePaths);
+  const ignored = (name: string) => {
+    for (let end = name.length; end > 0; end = name.lastIndexOf('/', end - 1)) if (ignoreSet.has(name.slice(0, end))) return true;
+    return false;
+  };
   const visitedDirs = new Set<string>([root]);
   // Explicit stack: deep trees must not overflow the JS call stack.
   const stack: Array<{ abs: string; name: string }> = [{ abs: root, name: '' }];
@@ -93,14 +98,19 @@ export function walkModel(modelPath: string, opts: WalkOptions): WalkedModel {
     const dir = stack.pop()!;
     let entries;
     try {
-      entries = readdirSync(dir.abs, { withFileTypes: true });
+      entries = readdirSync(dir.abs, { withFileTypes: true, encoding: 'buffer' });
     } catch (err) {
       throw new ModelPathError('MODEL_UNREADABLE', `${dir.abs}: cannot list folder: ${(err as Error).message}`, { cause: err });
     }
     for (const ent of entries) {
-      const name = dir.name ? `${dir.name}/${ent.name}` : ent.name;
+      const base = ent.name.toString('utf8');
+      // Node would decode invalid UTF-8 to U+FFFD: a name that then no longer names the file on disk.
+      if (!Buffer.from(base, 'utf8').equals(ent.name)) {
+        throw new ModelPathError('BAD_FILE_NAME', `${path.join(dir.abs, base)}: file name is not valid UTF-8; OMS manifests name files in UTF-8 (rename it)`);
+      }
+      const name = dir.name ? `${dir.name}/${base}` : base;
       if (ignored(name)) continue;
-      const abs = path.join(dir.abs, ent.name);
+      const abs = path.join(dir.abs, base);
       if (ent.isSymbolicLink()) {
         if (!opts.allowSymlinks) {
           throw new ModelPathError('SYMLINK_REFUSED', `${abs}: is a symbolic link; symlinks are refused unless --allow-symlinks is given`);

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { InputError } from '../errors.js';
 import { parseDuration } from '../duration.js';
-import { loadPublicKey } from '../keys.js';
+import { loadPublicKey, spkiSha256 } from '../keys.js';
 import { checkIdentityPolicy, type IdentityPolicy } from '../sigstore/identity.js';
 import { loadCertificates } from '../x509-chain.js';
 
@@ -86,6 +86,25 @@ function loadSigner(s: SignerSpec, dir: string, file: string): PolicySigner {
   return { label, kind: 'keyless', policy };
 }
 
+/** What makes two policy entries the same signer: one public key, one set of CAs, one identity rule. */
+function signerIdentity(s: PolicySigner): string {
+  if (s.kind === 'key') return `key ${spkiSha256(s.publicKey)}`;
+  if (s.kind === 'certificate') return `ca ${s.certificateAuthorities.map((c) => c.fingerprint256).sort().join(',')}`;
+  return `keyless ${JSON.stringify(Object.entries(s.policy).sort())}`;
+}
+
+/** A list that names one signer twice is a mistake the author must hear of: a k-of-n that can never be met, or a miscount. */
+function refuseDuplicates(list: PolicySigner[], where: string, file: string): PolicySigner[] {
+  const seen = new Map<string, string>();
+  for (const s of list) {
+    const id = signerIdentity(s);
+    const first = seen.get(id);
+    if (first !== undefined) throw new InputError('POLICY_INVALID', `${file}: ${where} lists one signer twice (${first} and ${s.label}${s.kind === 'key' ? ': the same public key' : ''})`);
+    seen.set(id, s.label);
+  }
+  return list;
+}
+
 /** Reads a YAML or JSON policy, validates it, and loads every key and CA it names. */
 export function loadPolicy(file: string): LoadedPolicy {
   const text = readBoundedFile(file, { limit: LIMITS.policyBytes, what: 'policy', notFoundCode: 'POLICY_UNREADABLE', tooLargeCode: 'POLICY_TOO_LARGE' }).toString('utf8');
@@ -102,15 +121,15 @@ export function loadPolicy(file: string): LoadedPolicy {
   if (!v(doc)) throw schemaError(file, v.errors ?? []);
   const d = doc as PolicyDocument;
   const dir = path.dirname(path.resolve(file));
-  const load = (list: SignerSpec[]) => list.map((s) => loadSigner(s, dir, file));
+  const load = (list: SignerSpec[], where: string) => refuseDuplicates(list.map((s) => loadSigner(s, dir, file)), where, file);
   return {
     file,
-    signers: load(d.signers),
+    signers: load(d.signers, 'signers'),
     ...(d.provenance
-      ? { provenance: { repository: d.provenance.repository, ...(d.provenance.workflow ? { workflow: d.provenance.workflow } : {}), ...(d.provenance.ref ? { ref: d.provenance.ref } : {}), ...(d.provenance.signers ? { signers: load(d.provenance.signers) } : {}) } }
+      ? { provenance: { repository: d.provenance.repository, ...(d.provenance.workflow ? { workflow: d.provenance.workflow } : {}), ...(d.provenance.ref ? { ref: d.provenance.ref } : {}), ...(d.provenance.signers ? { signers: load(d.provenance.signers, 'provenance.signers') } : {}) } }
       : {}),
     approvals: Object.entries(d.approvals ?? {}).map(([stage, a]) => {
-      const approvers = load(a.approvers);
+      const approvers = load(a.approvers, `approvals.${stage}.approvers`);
       if (a.threshold > approvers.length) {
         throw new InputError('POLICY_INVALID', `${file}: approvals.${stage}.threshold ${a.threshold} is more than its ${approvers.length} approvers`);
       }
