@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { X509Certificate as SigstoreX509 } from '@sigstore/core';
 import { InputError, VerificationError } from './errors.js';
+import { sigstoreCore } from './lazy-deps.js';
 
 const CODE_SIGNING_EKU = '1.3.6.1.5.5.7.3.3';
 const MAX_CHAIN_DEPTH = 8;
@@ -48,7 +48,7 @@ function issues(issuer: X509Certificate, child: X509Certificate): boolean {
  * leaf may sign code (key usage digitalSignature, EKU codeSigning when present).
  */
 export function verifyChain(leaf: X509Certificate, intermediates: X509Certificate[], anchors: X509Certificate[], at: Date): X509Certificate[] {
-  const leafExt = SigstoreX509.parse(Buffer.from(leaf.raw));
+  const leafExt = sigstoreCore().X509Certificate.parse(Buffer.from(leaf.raw));
   const ku = leafExt.extKeyUsage; // sigstore-js names the key usage extension (2.5.29.15) this way
   if (ku && !ku.digitalSignature) {
     throw new VerificationError('CERT_KEY_USAGE', `signing certificate (${leaf.subject}) does not allow digital signatures`);

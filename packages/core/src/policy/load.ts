@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
 import { InputError } from '../errors.js';
 import { parseDuration } from '../duration.js';
 import { loadPublicKey } from '../keys.js';
@@ -93,7 +92,7 @@ export function loadPolicy(file: string): LoadedPolicy {
   }
   let doc: unknown;
   try {
-    doc = /\.json$/i.test(file) ? JSON.parse(text) : parseYaml(text, { uniqueKeys: true });
+    doc = /\.json$/i.test(file) ? JSON.parse(text) : (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text, { uniqueKeys: true });
   } catch (err) {
     throw new InputError('POLICY_INVALID', `${file}: not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'} (${(err as Error).message.split('\n')[0]})`, { cause: err });
   }
