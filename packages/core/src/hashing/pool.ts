@@ -28,14 +28,16 @@ const BATCH_MAX_TASKS = 256;
  * Threads beyond the core count when the work is a few large tasks (as
  * model_signing's min(32, cores + 4) thread pool does). With only as many
  * threads as cores, a 3-file checkpoint on 2 cores hashes two files and then
- * the third on one core while the other idles; with a thread per large task
- * the OS shares every core among all of them to the end. Not for many small
- * files: there the extra threads only add switching (100k tiny files: +25%
- * CPU measured) and pulling batches already balances the cores.
+ * the third on one core while the other idles (75% of the machine at best);
+ * with a thread per large task the OS shares every core among all of them to
+ * the end. Only then: time-sharing costs cache (each switch evicts the other
+ * thread's read buffer), measured +20% CPU for 128 MiB shards of that
+ * checkpoint on 6 threads against 2, and +25% for 100k tiny files; with many
+ * tasks, pulling them largest first already keeps the cores even.
  */
 const OVERSUBSCRIBE = 4;
 /** "A few": fewer large tasks than this many per core, where a large task is one that travels alone (> BATCH_MAX_BYTES). */
-const FEW_LARGE_PER_CORE = 8;
+const FEW_LARGE_PER_CORE = 2;
 
 /** How many threads to start for these batches (before the caller's cap). */
 export function threadsFor(batches: readonly HashTask[][], cores: number): number {
