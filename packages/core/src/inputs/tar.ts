@@ -3,7 +3,6 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { open } from 'node:fs/promises';
-import tar from 'tar-stream';
 import { ModelPathError } from '../errors.js';
 import { createHasher, type HashType } from '../hashing/algorithms.js';
 import { checkRelativeName, isUnder } from '../paths.js';
@@ -57,7 +56,8 @@ export async function hashTarball(tarPath: string, opts: TarHashOptions): Promis
   let top: string | undefined; // the archive's single top folder, once the first entry shows it
   let first = true;
   let totalBytes = 0;
-  const extract = tar.extract();
+  // Loaded here: tar-stream and its dependencies cost every CLI start ~10 ms, and most runs read folders.
+  const extract = (await import('tar-stream')).default.extract();
   const where = (name: string) => `${tarPath}: entry "${name}"`;
 
   extract.on('entry', (header, stream, next) => {
