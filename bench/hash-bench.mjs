@@ -90,12 +90,20 @@ function listFiles(dir) {
   return out.sort();
 }
 
-function timed(cmd, argv, opts = {}) {
+// Wall time of a whole process, and its CPU time (user + sys, children
+// included) when GNU time is there: CPU time per byte barely moves with other
+// work on the machine, wall time does.
+const gnuTime = existsSync('/usr/bin/time');
+function run(cmd, argv) {
   const t0 = process.hrtime.bigint();
-  const r = spawnSync(cmd, argv, { maxBuffer: 256 * MiB, stdio: ['ignore', 'pipe', 'pipe'], ...opts });
-  const secs = Number(process.hrtime.bigint() - t0) / 1e9;
+  const r = gnuTime
+    ? spawnSync('/usr/bin/time', ['-f', '%U %S', cmd, ...argv], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' })
+    : spawnSync(cmd, argv, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   if (r.status !== 0) throw new Error(`${cmd} ${argv.slice(0, 4).join(' ')} failed: ${r.stderr}`);
-  return secs;
+  if (!gnuTime) return { wall, cpu: NaN };
+  const [u, sys] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
+  return { wall, cpu: u + sys };
 }
 
 function median(xs) {
@@ -109,15 +117,18 @@ function median(xs) {
  * machine falls on all of them alike. Returns median and best MB/s by key.
  */
 function rounds(bytes, contenders) {
-  const secs = new Map(contenders.map((c) => [c.key, []]));
+  const runs = new Map(contenders.map((c) => [c.key, []]));
   for (let r = 0; r < RUNS; r++) {
     for (let i = 0; i < contenders.length; i++) {
       const c = contenders[(i + r) % contenders.length];
-      secs.get(c.key).push(timed(c.cmd, c.argv));
+      runs.get(c.key).push(run(c.cmd, c.argv));
     }
   }
   const out = new Map();
-  for (const [key, xs] of secs) out.set(key, { median: bytes / 1e6 / median(xs), best: bytes / 1e6 / Math.min(...xs) });
+  for (const [key, xs] of runs) {
+    const walls = xs.map((x) => x.wall);
+    out.set(key, { median: bytes / 1e6 / median(walls), best: bytes / 1e6 / Math.min(...walls), perCpu: bytes / 1e6 / median(xs.map((x) => x.cpu)) });
+  }
   return out;
 }
 const fmt = (r, base) => `${r.median.toFixed(0)} | ${r.best.toFixed(0)} | ${(r.median / base.median).toFixed(2)}`;
@@ -171,26 +182,16 @@ if (want('checkpoint')) {
   ];
   const r = rounds(bytes, contenders);
   const one = r.get(ONE);
-  const limit = { median: one.median * cores, best: one.best * cores };
+  const limit = { median: one.median * cores, best: one.best * cores, perCpu: one.perCpu };
   const ref = r.get(REF);
   const b3 = r.get(B3);
-  const add = (tool, m) => ckRows.push(`| ${tool} | ${m.median.toFixed(0)} | ${m.best.toFixed(0)} | ${(m.median / one.median).toFixed(2)} | ${(m.median / limit.median).toFixed(2)} | ${(m.median / ref.median).toFixed(2)} | ${(m.median / b3.median).toFixed(2)} |`);
+  const add = (tool, m) => ckRows.push(`| ${tool} | ${m.median.toFixed(0)} | ${m.best.toFixed(0)} | ${Number.isNaN(m.perCpu) ? 'n/a' : m.perCpu.toFixed(0)} | ${(m.median / one.median).toFixed(2)} | ${(m.median / limit.median).toFixed(2)} | ${(m.median / ref.median).toFixed(2)} | ${(m.median / b3.median).toFixed(2)} |`);
   add(`machine limit (${cores} cores x openssl one-core rate)`, limit);
   for (const c of contenders) add(c.key, r.get(c.key));
 }
 
-// CLI start-up, whole process: wall time (and CPU time when GNU time is there,
-// steadier than wall time on a shared machine).
-const gnuTime = existsSync('/usr/bin/time');
-function timedCpu(argv) {
-  if (!gnuTime) return { wall: timed(process.execPath, argv), cpu: NaN };
-  const t0 = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-f', '%U %S', process.execPath, ...argv], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
-  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
-  if (r.status !== 0) throw new Error(`${argv.join(' ')} failed: ${r.stderr}`);
-  const [u, s] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
-  return { wall, cpu: u + s };
-}
+// CLI start-up, whole process.
+const timedCpu = (argv) => run(process.execPath, argv);
 const keyBase = path.join(WORK, 'bench-key');
 if (want('startup') && !existsSync(`${keyBase}.pub`)) execFileSync(process.execPath, [CLI, 'keygen', '--out', keyBase]);
 const tinySig = path.join(WORK, 'tiny-5KB.sig');
@@ -218,8 +219,8 @@ const ckTable = !want('checkpoint') ? '' : [
   '',
   'Targets: files method >= 1.00 x the reference pool; shards at 128 MiB >= 0.90 x the machine limit.',
   '',
-  '| tool | MB/s median | MB/s best | x openssl one core | x machine limit | x reference pool | x b3sum |',
-  '|---|---:|---:|---:|---:|---:|---:|',
+  '| tool | MB/s median | MB/s best | MB per CPU-second | x openssl one core | x machine limit | x reference pool | x b3sum |',
+  '|---|---:|---:|---:|---:|---:|---:|---:|',
   ...ckRows,
 ].join('\n');
 const startTable = !want('startup') ? '' : [
