@@ -2,11 +2,12 @@ import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, Key
 import { statSync } from 'node:fs';
 import { LIMITS, readBoundedFile } from './limits.js';
 import * as ed from '@noble/ed25519';
-import { sha512 } from '@noble/hashes/sha2.js';
 import { InputError } from './errors.js';
 
-// @noble/ed25519's synchronous API needs SHA-512 supplied; @noble/hashes is its sibling.
-ed.hashes.sha512 = sha512;
+// @noble/ed25519's synchronous API needs SHA-512 supplied. node:crypto's
+// (OpenSSL) rather than @noble/hashes: same digest, and importing @noble/hashes
+// cost every CLI start several milliseconds of table set-up.
+ed.hashes.sha512 = (m: Uint8Array) => new Uint8Array(createHash('sha512').update(m).digest());
 
 export type KeyType = 'ed25519' | 'ecdsa-p256' | 'ecdsa-p384' | 'ecdsa-p521';
 export const KEY_TYPES: readonly KeyType[] = ['ed25519', 'ecdsa-p256', 'ecdsa-p384', 'ecdsa-p521'];

@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { LIMITS, readBoundedFile } from './limits.js';
-import { X509Certificate as SigstoreX509 } from '@sigstore/core';
 import { InputError, VerificationError } from './errors.js';
+import { sigstoreCore } from './lazy-deps.js';
 
 const CODE_SIGNING_EKU = '1.3.6.1.5.5.7.3.3';
 const MAX_CHAIN_DEPTH = 8;
@@ -50,7 +50,7 @@ interface CaFacts {
  */
 function caFacts(c: X509Certificate, what: string): CaFacts {
   try {
-    const x = SigstoreX509.parse(Buffer.from(c.raw));
+    const x = sigstoreCore().X509Certificate.parse(Buffer.from(c.raw));
     const bc = x.extBasicConstraints;
     const ku = x.extKeyUsage; // sigstore-js names the key usage extension (2.5.29.15) this way
     const pathLen = bc?.pathLenConstraint;

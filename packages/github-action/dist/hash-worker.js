@@ -28,7 +28,7 @@ function blake3Addon() {
 }
 
 // packages/core/dist/hashing/read-range.js
-var READ_BUFFER_BYTES = 4 << 20;
+var READ_BUFFER_BYTES = 256 << 10;
 function hashTask(task, hashType, noFollow, buf2, onBytes2) {
   let fd;
   try {

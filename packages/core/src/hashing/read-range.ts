@@ -17,8 +17,14 @@ export type TaskOutcome =
   | { id: number; digest: Uint8Array }
   | { id: number; error: { code: string; message: string } };
 
-/** Large sequential reads; the buffer is reused so memory stays constant whatever the model size. */
-export const READ_BUFFER_BYTES = 4 << 20;
+/**
+ * Sequential reads into one reused buffer, so memory stays constant whatever
+ * the model size. Small enough to stay in a core's L2 cache: the kernel copies
+ * the page cache into it and SHA-256 reads it back while it is still cached.
+ * Measured on a 640 MiB file (EPYC, 512 KiB L2): 256 KiB reads cost 0.51 s of
+ * CPU, 512 KiB to 4 MiB reads 0.73 to 0.82 s (the extra is kernel copy time).
+ */
+export const READ_BUFFER_BYTES = 256 << 10;
 
 /**
  * Hashes one task synchronously. Runs inside hash workers, and inline for

@@ -3,10 +3,10 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip } from 'node:zlib';
 import { open } from 'node:fs/promises';
-import tar from 'tar-stream';
 import { ModelPathError } from '../errors.js';
 import { createHasher, type HashType } from '../hashing/algorithms.js';
 import { checkRelativeName, isUnder } from '../paths.js';
+import type { Header as TarHeader } from 'tar-stream';
 import { TarHeaderInspector, type InspectedEntry } from './tar-headers.js';
 
 export const TAR_SUFFIXES = ['.tar', '.tar.gz', '.tgz'] as const;
@@ -64,10 +64,11 @@ export async function hashTarball(tarPath: string, opts: TarHashOptions): Promis
   let top: string | undefined; // the archive's single top folder, once the first entry shows it
   let first = true;
   let totalBytes = 0;
-  const extract = tar.extract();
+  // Loaded here: tar-stream and its dependencies cost every CLI start ~10 ms, and most runs read folders.
+  const extract = (await import('tar-stream')).default.extract();
   const inspector = new TarHeaderInspector(tarPath);
   const where = (name: string) => `${tarPath}: entry "${name}"`;
-  const same = (a: InspectedEntry | undefined, h: tar.Header) =>
+  const same = (a: InspectedEntry | undefined, h: TarHeader) =>
     a !== undefined && a.name === h.name && a.size === (h.size ?? 0) && (a.kind === 'directory') === (h.type === 'directory');
 
   extract.on('entry', (header, stream, next) => {

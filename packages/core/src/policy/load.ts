@@ -2,7 +2,6 @@ import { LIMITS, readBoundedFile } from '../limits.js';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
 import { InputError } from '../errors.js';
 import { parseDuration } from '../duration.js';
 import { loadPublicKey, spkiSha256 } from '../keys.js';
@@ -113,7 +112,8 @@ export function loadPolicy(file: string): LoadedPolicy {
   try {
     if (json) JSON.parse(text); // strict JSON syntax first
     // Then through the YAML parser (JSON is YAML 1.2) for its duplicate-key check: JSON.parse keeps the last of two keys silently.
-    doc = parseYaml(text, { uniqueKeys: true, maxAliasCount: 100 });
+    // yaml is loaded on use: it costs every CLI start otherwise.
+    doc = (createRequire(import.meta.url)('yaml') as typeof import('yaml')).parse(text, { uniqueKeys: true, maxAliasCount: 100 });
   } catch (err) {
     throw new InputError('POLICY_INVALID', `${file}: not valid ${json ? 'JSON' : 'YAML'} (${(err as Error).message.split('\n')[0]})`, { cause: err });
   }

@@ -1,5 +1,5 @@
-import { X509Certificate } from '@sigstore/core';
 import { InputError, VerificationError } from '../errors.js';
+import { sigstoreCore } from '../lazy-deps.js';
 
 /** Fulcio certificate extensions (OID arc 1.3.6.1.4.1.57264.1), decoded. */
 const FULCIO = '1.3.6.1.4.1.57264.1';
@@ -38,7 +38,7 @@ export interface CertificateIdentity {
  * regular expression, neither of which is what a policy author means.
  */
 export function certificateIdentity(der: Buffer): CertificateIdentity {
-  const cert = X509Certificate.parse(Buffer.from(der));
+  const cert = sigstoreCore().X509Certificate.parse(Buffer.from(der));
   const san = cert.extSubjectAltName;
   const subjectAlternativeName = san?.uri ?? san?.rfc822Name;
   if (!subjectAlternativeName) throw new VerificationError('CERT_NO_IDENTITY', 'signing certificate has no email or URI subject alternative name');

@@ -1,10 +1,9 @@
-import { bundleFromJSON } from '@sigstore/bundle';
 import type { TrustedRoot } from '@sigstore/protobuf-specs';
-import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
 import { createHash, X509Certificate as NodeX509 } from 'node:crypto';
 import type { ParsedBundle } from '../bundle.js';
 import { keyTypeOf, spkiSha256, type KeyType } from '../keys.js';
 import { VerificationError } from '../errors.js';
+import { sigstoreBundle, sigstoreVerify } from '../lazy-deps.js';
 import { certificateIdentity, matchIdentity, type CertificateIdentity, type IdentityPolicy } from './identity.js';
 
 export interface KeylessTrust {
@@ -55,8 +54,9 @@ export function verifyKeyless(b: ParsedBundle, trust: KeylessTrust): KeylessSign
     throw new VerificationError('TLOG_MISSING', 'keyless signature has no transparency log entry (Rekor); it cannot be verified');
   }
   try {
+    const { toSignedEntity, toTrustMaterial, Verifier } = sigstoreVerify();
     const verifier = new Verifier(toTrustMaterial(trust.trustedRoot), { tlogThreshold: 1, ctlogThreshold: 1, timestampThreshold: 1 });
-    verifier.verify(toSignedEntity(bundleFromJSON(b.json)));
+    verifier.verify(toSignedEntity(sigstoreBundle().bundleFromJSON(b.json)));
   } catch (err) {
     const e = err as { code?: string; message?: string };
     const code = (e.code && CODES[e.code]) ?? 'SIGSTORE_VERIFICATION_FAILED';

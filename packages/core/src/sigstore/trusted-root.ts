@@ -1,7 +1,8 @@
 import { LIMITS, parseJsonBounded, readBoundedFile } from '../limits.js';
 import { createRequire } from 'node:module';
-import { TrustedRoot } from '@sigstore/protobuf-specs';
+import type { TrustedRoot } from '@sigstore/protobuf-specs';
 import { InputError } from '../errors.js';
+import { sigstoreProtobuf } from '../lazy-deps.js';
 
 export const PUBLIC_GOOD_TUF_URL = 'https://tuf-repo-cdn.sigstore.dev';
 
@@ -14,7 +15,7 @@ export function publicGoodTrustedRoot(): TrustedRoot {
   const seeds = createRequire(import.meta.url)('@sigstore/tuf/seeds.json') as Record<string, { targets: Record<string, string> }>;
   const b64 = seeds[PUBLIC_GOOD_TUF_URL]?.targets['trusted_root.json'];
   if (!b64) throw new InputError('TRUSTED_ROOT_MISSING', 'the public-good trusted root is missing from @sigstore/tuf');
-  return TrustedRoot.fromJSON(JSON.parse(Buffer.from(b64, 'base64').toString('utf8')));
+  return sigstoreProtobuf().TrustedRoot.fromJSON(JSON.parse(Buffer.from(b64, 'base64').toString('utf8')));
 }
 
 export function loadTrustedRoot(file: string): TrustedRoot {
@@ -25,7 +26,7 @@ export function loadTrustedRoot(file: string): TrustedRoot {
     throw new InputError('BAD_TRUSTED_ROOT', `${file}: not a Sigstore trusted root (mediaType ${JSON.stringify(mt)})`);
   }
   try {
-    return TrustedRoot.fromJSON(json);
+    return sigstoreProtobuf().TrustedRoot.fromJSON(json);
   } catch (err) {
     throw new InputError('BAD_TRUSTED_ROOT', `${file}: not a valid trusted root (${(err as Error).message})`, { cause: err });
   }
@@ -63,5 +64,5 @@ export async function refreshTrustedRoot(o: RefreshOptions): Promise<TrustedRoot
 
 /** trusted_root.json text, as `--trusted-root` reads it. */
 export function serializeTrustedRoot(root: TrustedRoot): string {
-  return JSON.stringify(TrustedRoot.toJSON(root), null, 2) + '\n';
+  return JSON.stringify(sigstoreProtobuf().TrustedRoot.toJSON(root), null, 2) + '\n';
 }
