@@ -6,43 +6,24 @@
 // (bench/ref-pool.mjs); and CLI start-up times.
 // Usage: npm run bench [-- --runs 5 --keep]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readdirSync, rmSync, statSync, writeFileSync, writeSync, closeSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import path from 'node:path';
-import { randomFillSync } from 'node:crypto';
+import { ROOT, CLI, MiB, GiB, have, writeRandom, median } from './lib.mjs';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
 const WORK = path.join(ROOT, 'bench/.work');
-const CLI = path.join(ROOT, 'packages/cli/dist/main.js');
 const args = process.argv.slice(2);
 const RUNS = Number(args[args.indexOf('--runs') + 1]) || 5;
 const STARTUP_RUNS = 21;
 // --only basic,checkpoint,startup runs some sections (RESULTS.md is written only by a full run)
 const ONLY = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : ['basic', 'checkpoint', 'startup'];
 const want = (section) => ONLY.includes(section);
-const GiB = 1 << 30;
-const MiB = 1 << 20;
 
-function have(cmd) {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
-}
 for (const c of ['openssl', 'b3sum']) {
   if (!have(c)) {
     console.error(`bench: ${c} is not installed (apt-get install -y ${c === 'b3sum' ? 'b3sum' : 'openssl'})`);
     process.exit(2);
   }
-}
-
-function writeRandom(file, size) {
-  const fd = openSync(file, 'w');
-  const buf = Buffer.allocUnsafe(Math.min(size, 16 * MiB));
-  for (let left = size; left > 0; ) {
-    const n = Math.min(left, buf.length);
-    randomFillSync(buf, 0, n);
-    writeSync(fd, buf, 0, n);
-    left -= n;
-  }
-  closeSync(fd);
 }
 
 function ensureModel(name, build) {
@@ -104,11 +85,6 @@ function run(cmd, argv) {
   if (!gnuTime) return { wall, cpu: NaN };
   const [u, sys] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
   return { wall, cpu: u + sys };
-}
-
-function median(xs) {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
 }
 
 /**

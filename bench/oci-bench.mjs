@@ -3,36 +3,20 @@
 // loopback, and the CLI's peak memory (max RSS, GNU time) for a 1 GiB layer
 // and a 2 GiB model. Usage: npm run build && npx --no-install node bench/oci-bench.mjs [--keep]
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { randomFillSync } from 'node:crypto';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { loadavg } from 'node:os';
+import { ROOT, CLI, MiB, GiB, writeRandom } from './lib.mjs';
 /* global fetch */
 
-const ROOT = path.resolve(import.meta.dirname, '..');
 const WORK = path.join(ROOT, 'bench/.work/oci');
-const CLI = path.join(ROOT, 'packages/cli/dist/main.js');
-const MiB = 1 << 20;
-const GiB = 1 << 30;
 
 for (const [bin, pkg] of [['/usr/bin/docker-registry', 'docker-registry'], ['/usr/bin/time', 'time']]) {
   if (!existsSync(bin)) {
     console.error(`oci-bench: ${bin} is missing (apt-get install -y ${pkg})`);
     process.exit(2);
   }
-}
-
-function writeRandom(file, size) {
-  const fd = openSync(file, 'w');
-  const buf = Buffer.allocUnsafe(Math.min(size, 16 * MiB));
-  for (let left = size; left > 0; ) {
-    const n = Math.min(left, buf.length);
-    randomFillSync(buf, 0, n);
-    writeSync(fd, buf, 0, n);
-    left -= n;
-  }
-  closeSync(fd);
 }
 
 /** Runs the CLI under GNU time: seconds and peak RSS (MiB). */

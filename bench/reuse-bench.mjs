@@ -4,28 +4,14 @@
 // page cache warm. Also distributed hashing: N part processes + merge against
 // one `modelseal hash`. Usage: npm run build && node bench/reuse-bench.mjs [--runs 3]
 import { spawn, spawnSync } from 'node:child_process';
-import { randomFillSync } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { randomFillSync } from 'node:crypto';
 import path from 'node:path';
+import { ROOT, CLI, MiB, writeRandom, median } from './lib.mjs';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
 const WORK = path.join(ROOT, 'bench/.work');
-const CLI = path.join(ROOT, 'packages/cli/dist/main.js');
 const args = process.argv.slice(2);
 const RUNS = Number(args[args.indexOf('--runs') + 1]) || 3;
-const MiB = 1 << 20;
-
-function writeRandom(file, size) {
-  const fd = openSync(file, 'w');
-  const buf = Buffer.allocUnsafe(Math.min(size, 16 * MiB));
-  for (let left = size; left > 0; ) {
-    const n = Math.min(left, buf.length);
-    randomFillSync(buf, 0, n);
-    writeSync(fd, buf, 0, n);
-    left -= n;
-  }
-  closeSync(fd);
-}
 
 // 4 weight files of 512 MiB, a config, a tokenizer: a 2 GiB checkpoint
 const model = path.join(WORK, 'reuse-2GiB');
@@ -52,7 +38,6 @@ function run(a) {
   if (r.status !== 0) throw new Error(`modelseal ${a.join(' ')}: exit ${r.status}\n${r.stderr}`);
   return { s, stdout: r.stdout.trim(), stderr: r.stderr };
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Changes 8 bytes in place and gives the file its old mtime back (only ctime shows it). */

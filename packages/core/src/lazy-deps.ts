@@ -6,7 +6,8 @@ import { createRequire } from 'node:module';
  * model signed with a key never touches the Sigstore libraries; loading them
  * at import time cost every `modelseal verify` about 0.05 s.
  */
-const require = createRequire(import.meta.url);
+// Each call is spelled `createRequire(import.meta.url)('<id>')` in full: the Action's bundler
+// (packages/github-action/build.mjs) recognises that form and bundles the module.
 
 let verifyMod: typeof import('@sigstore/verify') | undefined;
 let bundleMod: typeof import('@sigstore/bundle') | undefined;
@@ -14,14 +15,14 @@ let coreMod: typeof import('@sigstore/core') | undefined;
 let protobufMod: typeof import('@sigstore/protobuf-specs') | undefined;
 
 export function sigstoreVerify(): typeof import('@sigstore/verify') {
-  return (verifyMod ??= require('@sigstore/verify') as typeof import('@sigstore/verify'));
+  return (verifyMod ??= createRequire(import.meta.url)('@sigstore/verify') as typeof import('@sigstore/verify'));
 }
 export function sigstoreBundle(): typeof import('@sigstore/bundle') {
-  return (bundleMod ??= require('@sigstore/bundle') as typeof import('@sigstore/bundle'));
+  return (bundleMod ??= createRequire(import.meta.url)('@sigstore/bundle') as typeof import('@sigstore/bundle'));
 }
 export function sigstoreCore(): typeof import('@sigstore/core') {
-  return (coreMod ??= require('@sigstore/core') as typeof import('@sigstore/core'));
+  return (coreMod ??= createRequire(import.meta.url)('@sigstore/core') as typeof import('@sigstore/core'));
 }
 export function sigstoreProtobuf(): typeof import('@sigstore/protobuf-specs') {
-  return (protobufMod ??= require('@sigstore/protobuf-specs') as typeof import('@sigstore/protobuf-specs'));
+  return (protobufMod ??= createRequire(import.meta.url)('@sigstore/protobuf-specs') as typeof import('@sigstore/protobuf-specs'));
 }
