@@ -26,6 +26,12 @@ export const LIMITS = {
   keyFileBytes: 1 << 20,
   certificateFileBytes: 4 << 20,
   trustedRootBytes: 16 << 20,
+  /**
+   * One verification cache file (one model): ~150 bytes per file or shard
+   * entry, so 64 MiB holds ~400k resources. A larger one is ignored (a miss),
+   * never an error: the cache only saves time.
+   */
+  verificationCacheBytes: 64 << 20,
 } as const;
 
 /**

@@ -5,7 +5,7 @@ import { MAX_BUNDLE_BYTES, parseBundle, type ParsedBundle } from './bundle.js';
 import { compareManifests, describeDifferences, hasDifferences, type ManifestDifferences } from './compare.js';
 import { IN_TOTO_PAYLOAD_TYPE, preAuthEncoding } from './dsse.js';
 import { FormatError, InputError, VerificationError } from './errors.js';
-import { hashModel, hashOptionsFor, type HashProgress } from './hash-model.js';
+import { hashModel, hashOptionsFor, type DigestSource, type HashProgress } from './hash-model.js';
 import { keyFingerprint, keyTypeOf, type KeyType } from './keys.js';
 import { resourcePath, type Manifest } from './manifest.js';
 import { verifyBytes } from './signature.js';
@@ -46,6 +46,8 @@ export interface VerifyOptions {
   /** when certificates must be valid; default now */
   at?: Date;
   onProgress?: (p: HashProgress) => void;
+  /** digests known without reading (a verification cache): passed to hashing */
+  known?: DigestSource;
 }
 
 /** The model does not match the signed manifest: every difference is listed. */
@@ -159,6 +161,7 @@ async function recompute(modelPath: string, signed: Manifest, signaturePath: str
     signatureName: inside ?? path.basename(signaturePath),
     ...(opts.ignoreUnsignedFiles ? { onlyPaths: new Set(signed.resources.map((r) => resourcePath(r.name, s.method))) } : {}),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    ...(opts.known ? { known: opts.known } : {}),
   });
 }
 

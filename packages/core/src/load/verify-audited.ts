@@ -1,0 +1,104 @@
+import type { KeyObject } from 'node:crypto';
+import { parseBundle } from '../bundle.js';
+import type { HashProgress } from '../hash-model.js';
+import { resolveModelPath } from '../inputs/hf-snapshot.js';
+import type { SignerJson } from '../report/json.js';
+import type { PolicyReport } from '../policy/evaluate.js';
+import { defaultSignaturePath } from '../sign-model.js';
+import { readBundle, signedManifest, verifyModel, type VerifyResult } from '../verify-model.js';
+import { auditEvent, type AuditEvent, type AuditFacts } from './audit.js';
+import { signerJsonOf } from './signer-json.js';
+import { checkTrustChoice, decideByPolicy, PolicyFailedError, type LoadTrustOptions } from './trust-decision.js';
+import { VerificationCacheSession, type VerificationCacheOptions } from './verification-cache.js';
+
+export interface AuditedVerifyOptions extends LoadTrustOptions {
+  /** reuse digests verified before, for files whose state has not changed */
+  cache?: VerificationCacheOptions;
+  /** told one event per call, success or failure, before the call returns or throws */
+  onAudit?: (event: AuditEvent) => void;
+  ignorePaths?: readonly string[];
+  ignoreUnsignedFiles?: boolean;
+  onProgress?: (p: HashProgress) => void;
+  /** recorded in the event: `exec` when verifying before a command */
+  operation?: AuditEvent['operation'];
+  command?: string[];
+}
+
+export interface AuditedVerifyResult extends VerifyResult {
+  /** the model folder verified (an `hf://` URI resolved to its snapshot) */
+  modelPath: string;
+  signerJson: SignerJson;
+  policy?: PolicyReport;
+  cache?: { hits: number; misses: number };
+  /** cache problems: never fatal, the model was hashed instead */
+  warnings: string[];
+  event: AuditEvent;
+}
+
+/**
+ * `verifyModel` for load time: a trust or a policy, the verification cache,
+ * `hf://org/name[@rev]` model paths, and one audit event per call. With a
+ * trust, cached digests stand in for hashing unchanged files; with a policy,
+ * `evaluatePolicy` hashes the model itself (the cache is not consulted).
+ * The signature and the policy are checked on every call.
+ */
+export async function verifyModelAudited(model: string, o: AuditedVerifyOptions): Promise<AuditedVerifyResult> {
+  const facts: AuditFacts = { operation: o.operation ?? 'verify', modelPath: model, ...(o.command ? { command: o.command } : {}) };
+  let out: AuditedVerifyResult;
+  try {
+    checkTrustChoice(o);
+    const modelPath = resolveModelPath(model);
+    if (modelPath !== model) Object.assign(facts, { modelPath, uri: model });
+    const signaturePath = o.signaturePath ?? defaultSignaturePath(modelPath);
+    const bytes = readBundle(signaturePath);
+    const bundle = parseBundle(bytes, signaturePath);
+    let result: VerifyResult;
+    let trustedKey: KeyObject | undefined;
+    let policy: PolicyReport | undefined;
+    let cache: VerificationCacheSession | undefined;
+    if (o.policy) {
+      const d = await decideByPolicy(modelPath, signaturePath, bundle, { ...o, policy: o.policy });
+      const manifest = signedManifest(bundle);
+      result = { modelName: manifest.modelName, rootDigest: manifest.rootDigest, signer: d.signer, manifest };
+      trustedKey = d.trustedKey;
+      policy = d.report;
+      facts.policy = { file: o.policy.file, ...(o.stage ? { stage: o.stage } : {}), report: d.report };
+    } else {
+      const trust = o.trust!;
+      cache = o.cache ? new VerificationCacheSession(o.cache.dir, modelPath) : undefined;
+      result = await verifyModel(modelPath, {
+        trust,
+        bundle: bytes,
+        signaturePath,
+        ...(o.ignorePaths ? { ignorePaths: o.ignorePaths } : {}),
+        ...(o.ignoreUnsignedFiles ? { ignoreUnsignedFiles: true } : {}),
+        ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+        ...(o.at ? { at: o.at } : {}),
+        ...(cache ? { known: cache } : {}),
+      }).finally(() => {
+        if (cache) facts.cache = { hits: cache.hits, misses: cache.misses };
+      });
+      // Only now, verified, may the fresh digests be remembered.
+      cache?.commit();
+      if ('publicKey' in trust) trustedKey = trust.publicKey;
+    }
+    const signerJson = signerJsonOf(result.signer, bundle, trustedKey);
+    Object.assign(facts, { manifest: result.manifest, signer: signerJson });
+    out = {
+      ...result,
+      modelPath,
+      signerJson,
+      ...(policy ? { policy } : {}),
+      ...(facts.cache ? { cache: facts.cache } : {}),
+      warnings: cache?.warnings ?? [],
+      event: auditEvent(facts),
+    };
+  } catch (err) {
+    if (err instanceof PolicyFailedError) facts.policy = { file: err.file, ...(o.stage ? { stage: o.stage } : {}), report: err.report };
+    o.onAudit?.(auditEvent({ ...facts, error: err }));
+    throw err;
+  }
+  // Outside the try: an audit sink that fails is that error, not a second event.
+  o.onAudit?.(out.event);
+  return out;
+}
