@@ -5,7 +5,7 @@ import { resolveModelPath } from '../inputs/hf-snapshot.js';
 import type { SignerJson } from '../report/json.js';
 import type { PolicyReport } from '../policy/evaluate.js';
 import { defaultSignaturePath } from '../sign-model.js';
-import { readBundle, signedManifest, verifyModel, type VerifyResult } from '../verify-model.js';
+import { readBundle, signedManifest, verifyEnvelope, verifyModel, type VerifyResult } from '../verify-model.js';
 import { auditEvent, type AuditEvent, type AuditFacts } from './audit.js';
 import { signerJsonOf } from './signer-json.js';
 import { checkTrustChoice, decideByPolicy, PolicyFailedError, type LoadTrustOptions } from './trust-decision.js';
@@ -65,6 +65,10 @@ export async function verifyModelAudited(model: string, o: AuditedVerifyOptions)
       facts.policy = { file: o.policy.file, ...(o.stage ? { stage: o.stage } : {}), report: d.report };
     } else {
       const trust = o.trust!;
+      if ('publicKey' in trust) trustedKey = trust.publicKey;
+      // Checked here too (verifyModel checks again): a failure event then still says who signed what.
+      const signer = verifyEnvelope(bundle, trust, o.at);
+      Object.assign(facts, { manifest: signedManifest(bundle), signer: signerJsonOf(signer, bundle, trustedKey) });
       cache = o.cache ? new VerificationCacheSession(o.cache.dir, modelPath) : undefined;
       result = await verifyModel(modelPath, {
         trust,
@@ -80,7 +84,6 @@ export async function verifyModelAudited(model: string, o: AuditedVerifyOptions)
       });
       // Only now, verified, may the fresh digests be remembered.
       cache?.commit();
-      if ('publicKey' in trust) trustedKey = trust.publicKey;
     }
     const signerJson = signerJsonOf(result.signer, bundle, trustedKey);
     Object.assign(facts, { manifest: result.manifest, signer: signerJson });
