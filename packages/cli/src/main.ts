@@ -7,6 +7,7 @@ import { signCommand } from './commands/sign.js';
 import { verifyCommand } from './commands/verify.js';
 import { trustCommand } from './commands/trust.js';
 import { approveCommand, attestationsCommand, attestCommand } from './commands/attest.js';
+import { execCommand } from './commands/exec.js';
 
 /** Exit codes for every command: 0 success, 1 verification failure, 2 bad usage or bad input. */
 export async function run(argv: string[]): Promise<number> {
@@ -24,6 +25,7 @@ export async function run(argv: string[]): Promise<number> {
   program.addCommand(attestCommand());
   program.addCommand(approveCommand());
   program.addCommand(attestationsCommand());
+  program.addCommand(execCommand());
   const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
   for (const c of all(program)) c.exitOverride();
   try {
