@@ -314,13 +314,18 @@ class VerifyingReader extends Readable {
     }
     this.hasher ??= createHasher(this.s.hashType);
     const want = Math.min(this.chunk, r.end - this.pos);
-    const buf = Buffer.allocUnsafe(want);
-    let n = 0;
-    while (n < want) {
-      const { bytesRead } = await this.fh!.read(buf, n, want - n, this.pos + n);
-      if (bytesRead === 0) throw this.mismatch(`ended at byte ${this.pos + n}, before the ${r.end} bytes verified`);
-      n += bytesRead;
+    const cur = this.prefetched ?? this.readPiece(this.pos, want);
+    this.prefetched = undefined;
+    // Start reading the next piece before hashing this one: the read runs on the
+    // thread pool while the hash runs here, as a plain read stream overlaps them.
+    const nextAt = this.pos + want;
+    const nr = nextAt < r.end ? r : this.ranges[this.idx + 1];
+    if (nr) {
+      this.prefetched = this.readPiece(nextAt, Math.min(this.chunk, nr.end - nextAt));
+      this.prefetched.catch(() => undefined); // awaited (and its error reported) on the next step
     }
+    const { buf, n } = await cur;
+    if (n < want) throw this.mismatch(`ended at byte ${this.pos + n}, before the ${r.end} bytes verified`);
     this.hasher.update(buf);
     this.pos += n;
     if (this.pos === r.end) {
@@ -338,6 +343,20 @@ class VerifyingReader extends Readable {
       this.push(null);
     }
     return true;
+  }
+
+  private prefetched: Promise<{ buf: Buffer; n: number }> | undefined;
+
+  /** `len` bytes at `at`, fewer only at end of file. */
+  private async readPiece(at: number, len: number): Promise<{ buf: Buffer; n: number }> {
+    const buf = Buffer.allocUnsafe(len);
+    let n = 0;
+    while (n < len) {
+      const { bytesRead } = await this.fh!.read(buf, n, len - n, at + n);
+      if (bytesRead === 0) break;
+      n += bytesRead;
+    }
+    return { buf: n === len ? buf : buf.subarray(0, n), n };
   }
 
   private async checkEof(): Promise<void> {

@@ -109,6 +109,8 @@ export class VerificationCacheSession implements DigestSource {
   commit(): void {
     for (const scheme of new Set([...this.pending.keys(), ...this.seen.keys()])) {
       const files = this.seenIn(scheme);
+      // All hits and nothing to drop: the file on disk already says this; spare the fsync.
+      if (!this.pending.get(scheme)?.length && files.size === this.entries(scheme).size) continue;
       for (const { file, digests } of this.pending.get(scheme) ?? []) {
         const now = currentState(file.absPath);
         if (now && now === stateKey(file.state!)) files.set(file.name, { state: now, digests });
