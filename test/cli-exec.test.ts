@@ -88,3 +88,26 @@ describe('modelseal exec', () => {
     expect(status).toBe(3);
   });
 });
+
+describe('modelseal exec hf://', () => {
+  it('verifies a Hugging Face cache snapshot in place, resolved from HF_HUB_CACHE', async () => {
+    const { model, pub, dir } = await signed();
+    // move the signed files into hub cache layout: blobs + relative symlinks
+    const { renameSync, symlinkSync } = await import('node:fs');
+    const repo = path.join(dir, 'hub', 'models--acme--tiny');
+    const snap = path.join(repo, 'snapshots', 'c'.repeat(40));
+    mkdirSync(path.join(repo, 'blobs'), { recursive: true });
+    mkdirSync(path.join(snap, 'sub'), { recursive: true });
+    mkdirSync(path.join(repo, 'refs'));
+    writeFileSync(path.join(repo, 'refs', 'main'), 'c'.repeat(40) + '\n');
+    for (const [i, name] of ['weights.bin', 'sub/config.json', 'model.sig'].entries()) {
+      renameSync(path.join(model, name), path.join(repo, 'blobs', `etag${i}`));
+      symlinkSync(path.relative(path.dirname(path.join(snap, name)), path.join(repo, 'blobs', `etag${i}`)), path.join(snap, name));
+    }
+    const env = { HF_HUB_CACHE: path.join(dir, 'hub') };
+    const r = modelseal(['exec', 'hf://acme/tiny', '--key', pub, '--', NODE, '-e', 'console.log("served")'], { env });
+    expect([r.status, r.stdout]).toEqual([0, 'served\n']);
+    expect(r.stderr).toMatch(/^modelseal: verified model sha256:/);
+    expect(modelseal(['exec', 'hf://acme/tiny@v9', '--key', pub, '--', NODE], { env }).stderr).toMatch(/\[HF_REVISION_NOT_CACHED\]/);
+  });
+});

@@ -122,7 +122,7 @@ describe('audit events', () => {
     writeFileSync(p, text);
     const events: AuditEvent[] = [];
     expect(await codeOf(verifyModelAudited(m.dir, { policy: loadPolicy(p), stage: 'production', onAudit: (e) => events.push(e) }))).toBe('POLICY_FAILED');
-    expect(events[0]).toMatchObject({ ok: false, policy: { file: p, stage: 'production', ok: false, failed: [{ rule: 'approvals.production', detail: expect.any(String) }] } });
+    expect(events[0]).toMatchObject({ ok: false, policy: { file: p, stage: 'production', ok: false, failed: [{ rule: 'approvals.production', detail: expect.any(String) }] }, signer: { kind: 'key' } });
   });
 
   it('an audit log that cannot be opened is an error', () => {

@@ -117,7 +117,10 @@ export async function openVerified(model: string, o: OpenVerifiedOptions): Promi
     }
     handle = makeHandle(modelPath, manifest, signer, signerJson, policy, expected, cache, auditEvent(facts));
   } catch (err) {
-    if (err instanceof PolicyFailedError) facts.policy = { file: err.file, ...(o.stage ? { stage: o.stage } : {}), report: err.report };
+    if (err instanceof PolicyFailedError) {
+      facts.policy = { file: err.file, ...(o.stage ? { stage: o.stage } : {}), report: err.report };
+      if (err.signer) facts.signer = err.signer;
+    }
     o.onAudit?.(auditEvent({ ...facts, error: err }));
     throw err;
   }

@@ -5,6 +5,8 @@ import { InputError, ModelsealError, VerificationError } from '../errors.js';
 import type { LoadedPolicy, PolicySigner } from '../policy/load.js';
 import { evaluatePolicy, type PolicyReport } from '../policy/evaluate.js';
 import { publicGoodTrustedRoot } from '../sigstore/trusted-root.js';
+import type { SignerJson } from '../report/json.js';
+import { signerJsonOf } from './signer-json.js';
 import { verifyEnvelope, type Trust, type VerifiedSigner } from '../verify-model.js';
 
 /** What a load-time verification trusts: one trust, or a release policy (its signers, provenance and approvals). */
@@ -28,6 +30,8 @@ export class PolicyFailedError extends VerificationError {
   constructor(
     readonly file: string,
     readonly report: PolicyReport,
+    /** the policy signer whose signature holds, when one does (the other rules failed) */
+    readonly signer?: SignerJson,
   ) {
     const failed = report.rules.filter((r) => !r.ok);
     super('POLICY_FAILED', `policy ${file}: ${failed.length} rule(s) failed: ${failed.map((r) => `${r.rule} (${r.detail})`).join('; ')}`);
@@ -66,15 +70,17 @@ export async function decideByPolicy(modelPath: string, signaturePath: string, b
     ...(o.trustedRoot ? { trustedRoot: o.trustedRoot } : {}),
     ...(o.at ? { now: o.at } : {}),
   });
-  if (!report.ok) throw new PolicyFailedError(o.policy.file, report);
+  let found: { signer: VerifiedSigner; trustedKey?: KeyObject } | undefined;
   for (const s of o.policy.signers) {
     try {
-      const signer = verifyEnvelope(bundle, trustOfPolicySigner(s, o.trustedRoot), o.at);
-      return { signer, report, ...(s.kind === 'key' ? { trustedKey: s.publicKey } : {}) };
+      found = { signer: verifyEnvelope(bundle, trustOfPolicySigner(s, o.trustedRoot), o.at), ...(s.kind === 'key' ? { trustedKey: s.publicKey } : {}) };
+      break;
     } catch (err) {
       if (!(err instanceof ModelsealError) || err.family !== 'verification') throw err;
     }
   }
+  if (!report.ok) throw new PolicyFailedError(o.policy.file, report, found && signerJsonOf(found.signer, bundle, found.trustedKey));
+  if (found) return { ...found, report };
   // evaluatePolicy passed the signature rule, so one signer must accept the envelope.
   throw new VerificationError('POLICY_FAILED', `policy ${o.policy.file}: no policy signer accepts the signature`);
 }

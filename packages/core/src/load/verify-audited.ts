@@ -93,11 +93,14 @@ export async function verifyModelAudited(model: string, o: AuditedVerifyOptions)
       signerJson,
       ...(policy ? { policy } : {}),
       ...(facts.cache ? { cache: facts.cache } : {}),
-      warnings: cache?.warnings ?? [],
+      warnings: o.policy && o.cache ? ['the verification cache is not used with a policy: the policy evaluation hashes the model itself'] : (cache?.warnings ?? []),
       event: auditEvent(facts),
     };
   } catch (err) {
-    if (err instanceof PolicyFailedError) facts.policy = { file: err.file, ...(o.stage ? { stage: o.stage } : {}), report: err.report };
+    if (err instanceof PolicyFailedError) {
+      facts.policy = { file: err.file, ...(o.stage ? { stage: o.stage } : {}), report: err.report };
+      if (err.signer) facts.signer = err.signer;
+    }
     o.onAudit?.(auditEvent({ ...facts, error: err }));
     throw err;
   }
