@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import { constants as fsc, promises as fsp, type BigIntStats } from 'node:fs';
 import path from 'node:path';
+import { constants as bufferConstants } from 'node:buffer';
 import { Readable } from 'node:stream';
 import { parseBundle } from '../bundle.js';
 import { InputError, VerificationError } from '../errors.js';
@@ -216,7 +217,8 @@ function makeHandle(
         cache.commit();
       }
     : undefined;
-  const createReadStream = (name: string, ro: VerifiedReadOptions = {}): Readable => new VerifyingReader(entry(name), s, ro.chunkBytes ?? DEFAULT_CHUNK, onVerified);
+  const reader = (name: string, ro: VerifiedReadOptions, whole: boolean) => new VerifyingReader(entry(name), s, ro.chunkBytes ?? DEFAULT_CHUNK, whole, onVerified);
+  const createReadStream = (name: string, ro: VerifiedReadOptions = {}): Readable => reader(name, ro, false);
   return {
     path: modelPath,
     modelName: manifest.modelName,
@@ -231,10 +233,11 @@ function makeHandle(
       return cache?.warnings ?? [];
     },
     createReadStream,
-    async readFile(name: string, ro?: VerifiedReadOptions): Promise<Buffer> {
-      const chunks: Buffer[] = [];
-      for await (const c of createReadStream(name, ro)) chunks.push(c as Buffer);
-      return Buffer.concat(chunks);
+    async readFile(name: string, ro: VerifiedReadOptions = {}): Promise<Buffer> {
+      // Chunks are views into one buffer of the file's size: no second copy of a large file.
+      const r = reader(name, ro, true);
+      for await (const _ of r);
+      return r.whole!;
     },
   };
 }
@@ -261,6 +264,7 @@ class VerifyingReader extends Readable {
     private readonly e: Expected,
     private readonly s: Serialization,
     private readonly chunk: number,
+    private readonly wantWhole: boolean,
     private readonly onVerified?: (file: ModelFile, digests: string[]) => void,
   ) {
     super({ highWaterMark: chunk });
@@ -285,6 +289,10 @@ class VerifyingReader extends Readable {
     else {
       if (size !== this.e.size) throw this.mismatch(`is ${size} bytes, the signed shards cover ${this.e.size}`);
       this.ranges = this.e.resources;
+    }
+    if (this.wantWhole) {
+      if (size > bufferConstants.MAX_LENGTH) throw new InputError('FILE_TOO_LARGE_FOR_BUFFER', `${f.name}: ${size} bytes do not fit in one Buffer; read it with createReadStream`);
+      this.whole = Buffer.allocUnsafe(size);
     }
   }
 
@@ -348,11 +356,13 @@ class VerifyingReader extends Readable {
     return true;
   }
 
+  /** readFile: the whole file, filled by the chunks as they are read */
+  whole: Buffer | undefined;
   private prefetched: Promise<{ buf: Buffer; n: number }> | undefined;
 
   /** `len` bytes at `at`, fewer only at end of file. */
   private async readPiece(at: number, len: number): Promise<{ buf: Buffer; n: number }> {
-    const buf = Buffer.allocUnsafe(len);
+    const buf = this.whole ? this.whole.subarray(at, at + len) : Buffer.allocUnsafe(len);
     let n = 0;
     while (n < len) {
       const { bytesRead } = await this.fh!.read(buf, n, len - n, at + n);
