@@ -64,6 +64,7 @@ export function hfHubCacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return path.join(homedir(), '.cache', 'huggingface', 'hub');
 }
 
+/** Model paths starting with this name a Hugging Face repository in the local hub cache. */
 export const HF_URI_PREFIX = 'hf://';
 const COMMIT = /^[0-9a-f]{40}$/;
 const NAME_PART = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;

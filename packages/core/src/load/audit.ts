@@ -14,6 +14,7 @@ import { errorJson, modelJson, type ErrorJson, type ModelJson, type SignerJson }
  */
 export const AUDIT_EVENT_VERSION = 1;
 
+/** One verification, as an audit trail records it (one JSON line in `--audit-log`). */
 export interface AuditEvent {
   version: typeof AUDIT_EVENT_VERSION;
   type: 'modelseal.verification';
@@ -41,6 +42,7 @@ export function toolVersion(): string {
   return version;
 }
 
+/** What a verification learned, turned into an `AuditEvent` by `auditEvent`. */
 export interface AuditFacts {
   operation: AuditEvent['operation'];
   modelPath: string;

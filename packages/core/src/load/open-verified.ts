@@ -20,6 +20,7 @@ import { signerJsonOf } from './signer-json.js';
 import { checkTrustChoice, decideByPolicy, PolicyFailedError, type LoadTrustOptions } from './trust-decision.js';
 import { VerificationCacheSession, type VerificationCacheOptions } from './verification-cache.js';
 
+/** `openVerified`'s options: a trust or a policy, plus cache and audit sink. */
 export interface OpenVerifiedOptions extends LoadTrustOptions {
   /**
    * Check files against digests verified before (no reading) at open time,
@@ -30,6 +31,7 @@ export interface OpenVerifiedOptions extends LoadTrustOptions {
   onAudit?: (event: AuditEvent) => void;
 }
 
+/** Options of one verified read. */
 export interface VerifiedReadOptions {
   /** bytes per chunk (default 1 MiB); also the most a stream holds back */
   chunkBytes?: number;

@@ -38,18 +38,21 @@ export class PolicyFailedError extends VerificationError {
   }
 }
 
+/** Exactly one of a trust and a policy; a stage only with a policy. */
 export function checkTrustChoice(o: LoadTrustOptions): void {
   if (o.trust && o.policy) throw new InputError('BAD_OPTION', 'give either a trust or a policy, not both: the policy names its signers itself');
   if (!o.trust && !o.policy) throw new InputError('MISSING_TRUST', 'verification needs a trust (key, CA chain, keyless identity) or a policy');
   if (o.stage !== undefined && !o.policy) throw new InputError('BAD_OPTION', 'a stage only applies with a policy');
 }
 
+/** The `Trust` a policy signer stands for (as `evaluatePolicy` builds it). */
 export function trustOfPolicySigner(s: PolicySigner, root: TrustedRoot | undefined): Trust {
   if (s.kind === 'key') return { publicKey: s.publicKey };
   if (s.kind === 'certificate') return { certificateAuthorities: s.certificateAuthorities };
   return { sigstore: { trustedRoot: root ?? publicGoodTrustedRoot(), policy: s.policy } };
 }
 
+/** The policy's verdict and the signer it accepted. */
 export interface PolicyDecision {
   signer: VerifiedSigner;
   trustedKey?: KeyObject;

@@ -25,6 +25,7 @@ import type { Serialization } from '../manifest.js';
  */
 export const VERIFICATION_CACHE_VERSION = 1;
 
+/** Where the verification cache lives. */
 export interface VerificationCacheOptions {
   /** the cache folder (created 0700 when missing) */
   dir: string;

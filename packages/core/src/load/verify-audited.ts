@@ -11,6 +11,7 @@ import { signerJsonOf } from './signer-json.js';
 import { checkTrustChoice, decideByPolicy, PolicyFailedError, type LoadTrustOptions } from './trust-decision.js';
 import { VerificationCacheSession, type VerificationCacheOptions } from './verification-cache.js';
 
+/** `verifyModelAudited`'s options: a trust or a policy, plus cache and audit sink. */
 export interface AuditedVerifyOptions extends LoadTrustOptions {
   /** reuse digests verified before, for files whose state has not changed */
   cache?: VerificationCacheOptions;
@@ -24,6 +25,7 @@ export interface AuditedVerifyOptions extends LoadTrustOptions {
   command?: string[];
 }
 
+/** `verifyModel`'s result, with the structured signer, policy report, cache counts and the audit event. */
 export interface AuditedVerifyResult extends VerifyResult {
   /** the model folder verified (an `hf://` URI resolved to its snapshot) */
   modelPath: string;
