@@ -63,6 +63,15 @@ describe('modelseal exec', () => {
     expect(events[2]).toMatchObject({ command: [NODE, '-e', '0'], error: { code: 'MODEL_MISMATCH' }, signer: { kind: 'key' }, model: { path: model } });
   });
 
+  it('an audit log that cannot be written stops the command from starting (exit 2)', async () => {
+    const { model, pub, dir } = await signed();
+    const marker = path.join(dir, 'started');
+    const r = modelseal(['exec', model, '--key', pub, '--audit-log', path.join(dir, 'no/such/dir/audit.jsonl'), '--', NODE, '-e', `require("fs").writeFileSync(${JSON.stringify(marker)}, "x")`]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/\[AUDIT_LOG_UNWRITABLE\]/);
+    expect(existsSync(marker)).toBe(false);
+  });
+
   it('--policy decides instead of a key', async () => {
     const { model, pub, dir } = await signed();
     const policy = path.join(dir, 'policy.yaml');

@@ -5,7 +5,7 @@ import { resolveModelPath } from '../inputs/hf-snapshot.js';
 import type { SignerJson } from '../report/json.js';
 import type { PolicyReport } from '../policy/evaluate.js';
 import { defaultSignaturePath } from '../sign-model.js';
-import { readBundle, signedManifest, verifyEnvelope, verifyModel, type VerifyResult } from '../verify-model.js';
+import { ModelMismatchError, readBundle, signedManifest, verifyEnvelope, verifyModel, type VerifyResult } from '../verify-model.js';
 import { auditEvent, type AuditEvent, type AuditFacts } from './audit.js';
 import { signerJsonOf } from './signer-json.js';
 import { checkTrustChoice, decideByPolicy, PolicyFailedError, type LoadTrustOptions } from './trust-decision.js';
@@ -68,9 +68,6 @@ export async function verifyModelAudited(model: string, o: AuditedVerifyOptions)
     } else {
       const trust = o.trust!;
       if ('publicKey' in trust) trustedKey = trust.publicKey;
-      // Checked here too (verifyModel checks again): a failure event then still says who signed what.
-      const signer = verifyEnvelope(bundle, trust, o.at);
-      Object.assign(facts, { manifest: signedManifest(bundle), signer: signerJsonOf(signer, bundle, trustedKey) });
       cache = o.cache ? new VerificationCacheSession(o.cache.dir, modelPath) : undefined;
       result = await verifyModel(modelPath, {
         trust,
@@ -81,9 +78,17 @@ export async function verifyModelAudited(model: string, o: AuditedVerifyOptions)
         ...(o.onProgress ? { onProgress: o.onProgress } : {}),
         ...(o.at ? { at: o.at } : {}),
         ...(cache ? { known: cache } : {}),
-      }).finally(() => {
-        if (cache) facts.cache = { hits: cache.hits, misses: cache.misses };
-      });
+      })
+        .catch((err: unknown) => {
+          // The signature held but the model did not match: the failure event still says who signed what.
+          if (err instanceof ModelMismatchError) {
+            Object.assign(facts, { manifest: signedManifest(bundle), signer: signerJsonOf(verifyEnvelope(bundle, trust, o.at), bundle, trustedKey) });
+          }
+          throw err;
+        })
+        .finally(() => {
+          if (cache) facts.cache = { hits: cache.hits, misses: cache.misses };
+        });
       // Only now, verified, may the fresh digests be remembered.
       cache?.commit();
     }
