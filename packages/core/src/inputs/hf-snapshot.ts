@@ -52,8 +52,12 @@ export function hfBlobTarget(snap: HfSnapshot, link: string): { target: string; 
     return undefined;
   }
   if (path.dirname(target) !== snap.blobsDir) return undefined;
-  const st = lstatSync(target, { bigint: true });
-  return st.isFile() ? { target, stat: st } : undefined;
+  try {
+    const st = lstatSync(target, { bigint: true });
+    return st.isFile() ? { target, stat: st } : undefined;
+  } catch {
+    return undefined; // gone since realpath: the walker reports the link as it finds it
+  }
 }
 
 /** The hub cache folder, as huggingface_hub finds it: HF_HUB_CACHE, HF_HOME/hub, XDG_CACHE_HOME/huggingface/hub, ~/.cache/huggingface/hub. */
