@@ -1,8 +1,8 @@
 import { closeSync, openSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { appendAuditEvent, loadPolicy, ModelMismatchError, verifyModelAudited, type AuditEvent } from '@modelseal/core';
-import { bytes, codeOf, tempDir } from './helpers.js';
+import { appendAuditEvent, loadCertificates, loadPolicy, ModelMismatchError, verifyModelAudited, type AuditEvent } from '@modelseal/core';
+import { bytes, codeOf, FIXTURES, tempDir } from './helpers.js';
 import { keyPolicy, keys, signedModel } from './load-fixtures.js';
 
 const files = { 'a.bin': bytes(100_000, 1), 'b.bin': bytes(50_000, 2), 'sub/c.json': '{}' };
@@ -123,6 +123,15 @@ describe('audit events', () => {
     const events: AuditEvent[] = [];
     expect(await codeOf(verifyModelAudited(m.dir, { policy: loadPolicy(p), stage: 'production', onAudit: (e) => events.push(e) }))).toBe('POLICY_FAILED');
     expect(events[0]).toMatchObject({ ok: false, policy: { file: p, stage: 'production', ok: false, failed: [{ rule: 'approvals.production', detail: expect.any(String) }] }, signer: { kind: 'key' } });
+  });
+
+  it('a certificate signer (model_signing fixture) is described as the JSON output describes it', async () => {
+    const dir = path.join(FIXTURES, 'v1.0.0-certificate');
+    const r = await verifyModelAudited(dir, { trust: { certificateAuthorities: loadCertificates(path.join(FIXTURES, 'keys/certificate/ca-cert.pem')) }, ignorePaths: ['ignore-me'] });
+    expect(r.event.signer).toMatchObject({
+      kind: 'certificate', keyType: 'ecdsa-p384', subject: 'CN=intermediate-ca', issuer: expect.any(String),
+      certificateSha256: expect.stringMatching(/^[0-9a-f]{64}$/), publicKeySha256: expect.stringMatching(/^[0-9a-f]{64}$/), chain: expect.arrayContaining(['CN=root-ca']),
+    });
   });
 
   it('an audit log that cannot be opened is an error', () => {
