@@ -1,8 +1,8 @@
 import { openSync, readFileSync, utimesSync, writeFileSync, closeSync, writeSync, statSync, rmSync, symlinkSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadPolicy, ModelMismatchError, openVerified, signModel, keySigner, type AuditEvent, type VerifiedModel } from '@modelseal/core';
-import { bytes, codeOf, tempDir } from './helpers.js';
+import { loadCertificates, loadPolicy, ModelMismatchError, openVerified, signModel, keySigner, type AuditEvent, type VerifiedModel } from '@modelseal/core';
+import { bytes, codeOf, FIXTURES, tempDir } from './helpers.js';
 import { keyPolicy, keys, signedModel } from './load-fixtures.js';
 
 /** Reads a stream to its end; returns what was delivered and the error, if any. */
@@ -112,6 +112,15 @@ describe('openVerified: files manifests', () => {
     expect(events[0]!.signer).toBeUndefined();
     expect(await codeOf(openVerified(path.join(m2.dir, 'weights.bin'), { trust: { publicKey: m2.publicKey }, signaturePath: path.join(m2.dir, 'model.sig') }))).toBe('MODEL_KIND_MISMATCH');
     expect(await codeOf(openVerified(m2.dir, {}))).toBe('MISSING_TRUST');
+  });
+
+  it('refuses model_signing v0.2 signatures as an unsupported format, as verifyModel does', async () => {
+    const trust = { certificateAuthorities: loadCertificates(path.join(FIXTURES, 'keys/certificate/ca-cert.pem')) };
+    expect(await codeOf(openVerified(path.join(FIXTURES, 'v0.2.0-certificate'), { trust }))).toBe('UNSUPPORTED_FORMAT_VERSION');
+    // and opens a v1.0 one, reading its files
+    const h = await openVerified(path.join(FIXTURES, 'v1.0.0-certificate'), { trust });
+    expect([...h.files].sort()).toEqual(['signme-1', 'signme-2']);
+    expect((await h.readFile('signme-1')).equals(readFileSync(path.join(FIXTURES, 'v1.0.0-certificate/signme-1')))).toBe(true);
   });
 
   it('a single-file model reads as "."', async () => {

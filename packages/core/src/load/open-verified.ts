@@ -3,8 +3,8 @@ import { constants as fsc, promises as fsp, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import { constants as bufferConstants } from 'node:buffer';
 import { Readable } from 'node:stream';
-import { parseBundle } from '../bundle.js';
-import { InputError, VerificationError } from '../errors.js';
+import { parseBundle, type ParsedBundle } from '../bundle.js';
+import { FormatError, InputError, VerificationError } from '../errors.js';
 import { hashOptionsFor, serializationFor } from '../hash-model.js';
 import { createHasher, type StreamHasher } from '../hashing/algorithms.js';
 import { resolveModelPath } from '../inputs/hf-snapshot.js';
@@ -14,6 +14,7 @@ import { parseShardName, type Manifest, type Serialization } from '../manifest.j
 import type { PolicyReport } from '../policy/evaluate.js';
 import type { SignerJson } from '../report/json.js';
 import { defaultSignaturePath, signatureNameInside } from '../sign-model.js';
+import { LEGACY_DIGESTS_PREDICATE_TYPE } from '../statement.js';
 import { ModelMismatchError, readBundle, signedManifest, verifyEnvelope, type VerifiedSigner } from '../verify-model.js';
 import { auditEvent, type AuditEvent, type AuditFacts } from './audit.js';
 import { signerJsonOf } from './signer-json.js';
@@ -97,6 +98,7 @@ export async function openVerified(model: string, o: OpenVerifiedOptions): Promi
     if (isTarballPath(modelPath)) throw new InputError('BAD_MODEL_PATH', `${modelPath}: openVerified reads folders and single files; extract the tarball first`);
     const signaturePath = o.signaturePath ?? defaultSignaturePath(modelPath);
     const bundle = parseBundle(readBundle(signaturePath), signaturePath);
+    refuseLegacy(bundle);
     let signer: VerifiedSigner;
     let trustedKey: KeyObject | undefined;
     let policy: PolicyReport | undefined;
@@ -129,6 +131,19 @@ export async function openVerified(model: string, o: OpenVerifiedOptions): Promi
   }
   o.onAudit?.(handle.event);
   return handle;
+}
+
+/** model_signing v0.2 signed another statement another way: say so, as verifyModel does, rather than "signature invalid". */
+function refuseLegacy(b: ParsedBundle): void {
+  let predicateType: unknown;
+  try {
+    predicateType = (JSON.parse(b.payload.toString('utf8')) as { predicateType?: unknown }).predicateType;
+  } catch {
+    return; // not JSON: signedManifest reports it, after the signature
+  }
+  if (predicateType === LEGACY_DIGESTS_PREDICATE_TYPE) {
+    throw new FormatError('UNSUPPORTED_FORMAT_VERSION', `signature uses predicate ${LEGACY_DIGESTS_PREDICATE_TYPE} (model_signing v0.2), which is not supported; re-sign with model_signing >= 1.0 or modelseal`);
+  }
 }
 
 /** Names, presence and (for shards) sizes, without reading a byte. */
