@@ -1,4 +1,4 @@
-import { closeSync, openSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, mkdirSync, symlinkSync, closeSync, openSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { appendAuditEvent, loadCertificates, loadPolicy, ModelMismatchError, verifyModelAudited, type AuditEvent } from '@modelseal/core';
@@ -83,6 +83,20 @@ describe('verification cache', () => {
     writeFileSync(blocker, '');
     const r = await verifyModelAudited(m.dir, { trust: { publicKey: m.publicKey }, cache: { dir: path.join(blocker, 'cache') } });
     expect(r.warnings.join()).toMatch(/cache not written/);
+  });
+
+  it('a world-writable or symlinked cache folder is not used', async () => {
+    const m = await signedModel(files);
+    const dir = path.join(tempDir(), 'cache');
+    mkdirSync(dir, { mode: 0o777 });
+    chmodSync(dir, 0o777);
+    const r = await verifyModelAudited(m.dir, { trust: { publicKey: m.publicKey }, cache: { dir } });
+    expect(r.warnings.join()).toMatch(/not used: .* writable by every user/);
+    expect(readdirSync(dir)).toEqual([]);
+    const link = path.join(tempDir(), 'link');
+    chmodSync(dir, 0o700);
+    symlinkSync(dir, link);
+    expect((await verifyModelAudited(m.dir, { trust: { publicKey: m.publicKey }, cache: { dir: link } })).warnings.join()).toMatch(/symbolic link/);
   });
 
   it('shard manifests cache per file, all shards at once', async () => {

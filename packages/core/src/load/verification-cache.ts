@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, realpathSync, statSync } from 'node:fs';
+import { lstatSync, mkdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { writeFileAtomic } from '../atomic-write.js';
 import type { DigestSource } from '../hash-model.js';
@@ -81,7 +81,7 @@ export class VerificationCacheSession implements DigestSource {
   }
 
   lookup(file: ModelFile, s: Serialization): string[] | undefined {
-    if (!file.state) return undefined;
+    if (!file.state || !this.usable()) return undefined;
     const scheme = schemeOf(s);
     const e = this.entries(scheme).get(file.name);
     const want = DIGEST_BYTES[s.hashType] * 2;
@@ -108,6 +108,7 @@ export class VerificationCacheSession implements DigestSource {
    * since it was hashed is not stored (its digest may be of other bytes).
    */
   commit(): void {
+    if (!this.usable()) return;
     for (const scheme of new Set([...this.pending.keys(), ...this.seen.keys()])) {
       const files = this.seenIn(scheme);
       // All hits and nothing to drop: the file on disk already says this; spare the fsync.
@@ -126,6 +127,26 @@ export class VerificationCacheSession implements DigestSource {
         this.warnings.push(`verification cache not written: ${(err as Error).message}`);
       }
     }
+  }
+
+  private dirChecked: boolean | undefined;
+  /**
+   * A cache folder anyone can write to (or a symlink, which could be swapped)
+   * would let anyone vouch for changed files: such a cache is not used at all.
+   */
+  private usable(): boolean {
+    if (this.dirChecked !== undefined) return this.dirChecked;
+    let problem: string | undefined;
+    try {
+      const st = lstatSync(this.dir);
+      if (st.isSymbolicLink()) problem = 'is a symbolic link';
+      else if (!st.isDirectory()) problem = 'is not a folder';
+      else if (st.mode & 0o002) problem = 'is writable by every user';
+    } catch {
+      // missing: created 0700 on the first commit
+    }
+    if (problem) this.warnings.push(`verification cache not used: ${this.dir} ${problem}`);
+    return (this.dirChecked = problem === undefined);
   }
 
   private fileFor(scheme: string): string {
