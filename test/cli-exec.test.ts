@@ -2,9 +2,10 @@ import { spawn } from 'node:child_process';
 import { createPrivateKey } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { generateKeyPair, keySigner, signModel } from '@modelseal/core';
-import { CLI, modelseal, tmp } from './cli.js';
+import { CLI, modelseal, ROOT, tmp } from './cli.js';
 
 /** A signed model folder and the public key file that verifies it. */
 async function signed(): Promise<{ model: string; pub: string; dir: string }> {
@@ -60,6 +61,8 @@ describe('modelseal exec', () => {
     expect(modelseal(args).status).toBe(1);
     const events = readFileSync(log, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
     expect(events.map((e) => [e.ok, e.operation, e.cache?.hits])).toEqual([[true, 'exec', 0], [true, 'exec', 2], [false, 'exec', 1]]);
+    const eventOk = new Ajv({ strict: false }).compile(JSON.parse(readFileSync(path.join(ROOT, 'packages/core/schemas/audit-event-v1.schema.json'), 'utf8')));
+    for (const e of events) expect(eventOk(e), JSON.stringify(eventOk.errors)).toBe(true);
     expect(events[2]).toMatchObject({ command: [NODE, '-e', '0'], error: { code: 'MODEL_MISMATCH' }, signer: { kind: 'key' }, model: { path: model } });
   });
 

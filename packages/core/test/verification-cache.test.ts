@@ -1,10 +1,12 @@
 import { chmodSync, mkdirSync, symlinkSync, closeSync, openSync, readdirSync, readFileSync, statSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
 import { appendAuditEvent, loadCertificates, loadPolicy, ModelMismatchError, verifyModelAudited, type AuditEvent } from '@modelseal/core';
 import { bytes, codeOf, FIXTURES, tempDir } from './helpers.js';
 import { keyPolicy, keys, signedModel } from './load-fixtures.js';
 
+const eventOk = new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../schemas/audit-event-v1.schema.json'), 'utf8')));
 const files = { 'a.bin': bytes(100_000, 1), 'b.bin': bytes(50_000, 2), 'sub/c.json': '{}' };
 
 /** Same size, one byte different, mtime put back: only the ctime tells. */
@@ -127,6 +129,7 @@ describe('audit events', () => {
     expect(Date.parse(a!.time)).not.toBeNaN();
     expect(b).toMatchObject({ ok: false, error: { code: 'MODEL_MISMATCH', family: 'verification' }, signer: { kind: 'key' } });
     expect(statSync(log).mode & 0o777).toBe(0o600);
+    for (const e of [a, b]) expect(eventOk(e), JSON.stringify(eventOk.errors)).toBe(true);
   });
 
   it('a policy verdict lists each failed rule', async () => {
@@ -136,6 +139,7 @@ describe('audit events', () => {
     writeFileSync(p, text);
     const events: AuditEvent[] = [];
     expect(await codeOf(verifyModelAudited(m.dir, { policy: loadPolicy(p), stage: 'production', onAudit: (e) => events.push(e) }))).toBe('POLICY_FAILED');
+    expect(eventOk(events[0]), JSON.stringify(eventOk.errors)).toBe(true);
     expect(events[0]).toMatchObject({ ok: false, policy: { file: p, stage: 'production', ok: false, failed: [{ rule: 'approvals.production', detail: expect.any(String) }] }, signer: { kind: 'key' } });
   });
 
