@@ -13,14 +13,16 @@ describe('modelseal hash', () => {
     expect(r.stderr).toBe(''); // not a TTY: no progress bar
   });
 
-  it('matches model_signing on a fixture, and --json prints the OMS statement', () => {
+  it('matches model_signing on a fixture, and --json prints the result with the OMS statement', () => {
     const dir = path.join(FIXTURES, 'v1.1.0-elliptic-key');
     const signed = JSON.parse(Buffer.from(JSON.parse(readFileSync(path.join(dir, 'model.sig'), 'utf8')).dsseEnvelope.payload, 'base64').toString());
     const r = modelseal(['hash', dir, '--ignore-paths', 'ignore-me']);
     expect(r.stdout.trim()).toBe(signed.subject[0].digest.sha256);
     const j = modelseal(['hash', dir, '--ignore-paths', 'ignore-me', '--json']);
     expect(j.status).toBe(0);
-    const st = JSON.parse(j.stdout);
+    const out = JSON.parse(j.stdout);
+    expect(out).toMatchObject({ version: 1, command: 'hash', ok: true, model: { name: 'v1.1.0-elliptic-key', digest: { sha256: signed.subject[0].digest.sha256 }, resources: 2 }, warnings: [] });
+    const st = out.statement;
     expect(st.subject).toEqual([{ name: 'v1.1.0-elliptic-key', digest: { sha256: signed.subject[0].digest.sha256 } }]);
     expect(st.predicate.resources).toEqual(signed.predicate.resources.map((x: any) => ({ name: x.name, algorithm: x.algorithm, digest: x.digest })));
   });
@@ -80,7 +82,7 @@ describe('modelseal hash', () => {
 
   it('hashes a single file', () => {
     const f = path.join(ROOT, 'examples/tiny-model/config.json');
-    const st = JSON.parse(modelseal(['hash', f, '--json']).stdout);
+    const st = JSON.parse(modelseal(['hash', f, '--json']).stdout).statement;
     expect(st.predicate.resources).toEqual([
       { name: '.', algorithm: 'sha256', digest: createHash('sha256').update(readFileSync(f)).digest('hex') },
     ]);

@@ -18,11 +18,11 @@ describe('modelseal keygen / sign / verify', () => {
     expect(v.status).toBe(0);
     expect(v.stdout).toContain(`sha256:${s.stdout.trim()}`);
     const j = JSON.parse(modelseal(['verify', model, '--key', path.join(d, 'k.pub'), '--json']).stdout);
-    expect(j).toMatchObject({ verified: true, rootDigest: s.stdout.trim(), signer: { kind: 'key', keyType: 'ed25519' } });
+    expect(j).toMatchObject({ version: 1, command: 'verify', ok: true, verified: true, model: { digest: { sha256: s.stdout.trim() } }, signer: { kind: 'key', keyType: 'ed25519' }, warnings: [] });
     writeFileSync(path.join(model, 'config.json'), '{"tampered":true}');
     const bad = modelseal(['verify', model, '--key', path.join(d, 'k.pub'), '--json']);
     expect(bad.status).toBe(1);
-    expect(JSON.parse(bad.stdout)).toMatchObject({ verified: false, code: 'MODEL_MISMATCH', changed: ['config.json'] });
+    expect(JSON.parse(bad.stdout)).toMatchObject({ ok: false, verified: false, error: { code: 'MODEL_MISMATCH', family: 'verification' }, differences: { changed: ['config.json'], missing: [], extra: [] } });
     expect(bad.stderr).toMatch(/verification failed: .*changed \(1\): config.json/);
   });
 

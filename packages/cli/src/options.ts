@@ -1,5 +1,6 @@
 import { InputError, type HashOptions } from '@modelseal/core';
 import { Option, type Command } from 'commander';
+import { collect } from './output.js';
 
 /** Parses 1000000, 64MiB, 1GB ... into bytes. */
 export function parseBytes(s: string): number {
@@ -18,10 +19,11 @@ export function addHashOptions(cmd: Command): Command {
     .addOption(new Option('--hash <type>', 'hash for each file or shard').choices(['sha256', 'blake2', 'blake3']).default('sha256'))
     .addOption(new Option('--method <method>', 'one digest per file, or per shard of each file').choices(['files', 'shards']).default('files'))
     .option('--shard-size <bytes>', 'shard size for --method shards (default 1000000000, as model_signing)')
-    .option('--ignore-paths <paths...>', 'paths (relative to the model) to leave out; a folder leaves out all below it')
+    .option('--ignore-paths <path>', 'a path to leave out (relative to the model, or absolute inside it); a folder leaves out all below it; repeatable', collect)
     .option('--no-ignore-git-paths', 'hash .git, .gitattributes, .github and .gitignore too')
     .option('--allow-symlinks', 'follow symbolic links that stay inside the model folder')
-    .option('-q, --quiet', 'no progress bar');
+    .option('-q, --quiet', 'no progress bar')
+    .option('--json', 'print the result as one JSON object (also on failure)');
 }
 
 export interface HashFlags {

@@ -1,4 +1,5 @@
-import { keylessSigner, keySigner, loadCertificates, loadPrivateKey, PUBLIC_GOOD, resolveIdentityToken, STAGING, InputError, type Signer } from '@modelseal/core';
+import { bundleSignerJson, keylessSigner, keySigner, loadCertificates, loadPrivateKey, PUBLIC_GOOD, resolveIdentityToken, STAGING, InputError, type SerializedBundle, type Signer, type SignerJson } from '@modelseal/core';
+import { collect } from './output.js';
 import { Option, type Command } from 'commander';
 import { keyPassphrase } from './passphrase.js';
 
@@ -18,7 +19,7 @@ export interface SignerFlags {
 export function addSignerOptions(cmd: Command): Command {
   return cmd
     .option('--key <file>', 'PEM private key (PKCS#8; encrypted keys read MODELSEAL_KEY_PASSWORD or ask on the terminal)')
-    .option('--certificate-chain <pem...>', 'signing certificate first, then intermediates (certificate method)')
+    .option('--certificate-chain <pem>', 'signing certificate first, then intermediates (certificate method); repeatable', collect)
     .option('--keyless', 'sign with Sigstore: an OIDC identity, a Fulcio certificate and a Rekor entry (no key to manage)')
     .option('--identity-token <jwt>', 'keyless: OIDC token (default: SIGSTORE_ID_TOKEN, then the GitHub Actions token)')
     .option('--fulcio-url <url>', 'keyless: Fulcio instance (default public-good)')
@@ -28,7 +29,18 @@ export function addSignerOptions(cmd: Command): Command {
     .addOption(new Option('--rekor-entry-type <type>', 'keyless: Rekor entry kind (intoto writes a v0.2 bundle, for Rekor deployments without dsse)').choices(['dsse', 'intoto']).default('dsse'));
 }
 
-export async function signerFromFlags(flags: SignerFlags): Promise<Signer> {
+/** A signer, and how to describe in JSON who signed a bundle it made. */
+export interface FlagSigner {
+  signer: Signer;
+  describe: (bundle: SerializedBundle) => SignerJson;
+}
+
+export async function signerFromFlags(flags: SignerFlags): Promise<FlagSigner> {
+  const signer = await makeSigner(flags);
+  return { signer, describe: (b) => bundleSignerJson(b, signer.publicKey) };
+}
+
+async function makeSigner(flags: SignerFlags): Promise<Signer> {
   if (flags.keyless && flags.key) throw new InputError('BAD_OPTION', 'give either --key or --keyless, not both');
   if (flags.keyless) {
     const token = await resolveIdentityToken(flags.identityToken !== undefined ? { explicit: flags.identityToken } : {});

@@ -1,5 +1,5 @@
 import { FormatError } from './errors.js';
-import { LIMITS } from './limits.js';
+import { LIMITS, parseJsonBounded } from './limits.js';
 import type { DsseEnvelope } from './dsse.js';
 
 export const BUNDLE_V03_MEDIA_TYPE = 'application/vnd.dev.sigstore.bundle.v0.3+json';
@@ -57,12 +57,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
  */
 export function parseBundle(text: string | Buffer, where = 'bundle'): ParsedBundle {
   if (text.length > MAX_BUNDLE_BYTES) throw new FormatError('BUNDLE_TOO_LARGE', `${where}: ${text.length} bytes is over the ${MAX_BUNDLE_BYTES}-byte limit`);
-  let json: unknown;
-  try {
-    json = JSON.parse(text.toString());
-  } catch (err) {
-    throw new FormatError('BAD_JSON', `${where}: not JSON (${(err as Error).message})`, { cause: err });
-  }
+  const json = parseJsonBounded(text, where, 'BAD_JSON');
   if (!isObject(json)) throw new FormatError('BAD_BUNDLE', `${where}: not a JSON object`);
   const mt = json.mediaType;
   if (mt !== BUNDLE_V03_MEDIA_TYPE && mt !== BUNDLE_V02_MEDIA_TYPE && mt !== BUNDLE_V01_MEDIA_TYPE) {
@@ -107,6 +102,10 @@ export function parseBundle(text: string | Buffer, where = 'bundle'): ParsedBund
   }
   const tlog = vm.tlogEntries;
   if (tlog !== undefined && !Array.isArray(tlog)) throw new FormatError('BAD_BUNDLE', `${where}: tlogEntries must be a list`);
+  if (material.kind === 'certificate' && (!Array.isArray(tlog) || tlog.length === 0)) {
+    // OMS 1.0: a keyless (short-lived certificate) bundle without a log entry proves nothing about when it signed.
+    throw new FormatError('TLOG_MISSING', `${where}: keyless signature has no transparency log entry (Rekor); it cannot be verified`);
+  }
   return {
     json: json as unknown as SerializedBundle,
     material,

@@ -1,3 +1,5 @@
+import { printable } from './printable.js';
+
 /**
  * Every failure modelseal reports is a ModelsealError with a stable `code`.
  * The family decides the CLI exit code (see `exitCodeFor`), so the CLI, the
@@ -12,8 +14,12 @@ export type ErrorFamily =
 export class ModelsealError extends Error {
   readonly code: string;
   readonly family: ErrorFamily;
-  constructor(code: string, message: string, family: ErrorFamily, options?: { cause?: unknown }) {
-    super(message, options);
+  /** structured facts for `--json` output and reports (e.g. the differences of a mismatch) */
+  details?: Record<string, unknown>;
+  constructor(code: string, message: string, family: ErrorFamily, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+    // Messages name files, and file names are attacker-chosen: never let them carry terminal control sequences.
+    super(printable(message), options);
+    if (options?.details) this.details = options.details;
     this.name = new.target.name;
     this.code = code;
     this.family = family;
@@ -22,7 +28,7 @@ export class ModelsealError extends Error {
 
 /** Bad usage or bad input (exit 2). */
 export class InputError extends ModelsealError {
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  constructor(code: string, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
     super(code, message, 'input', options);
   }
 }
@@ -35,7 +41,7 @@ export class ModelPathError extends InputError {}
 
 /** The model does not match what was signed, or the signature does not hold (exit 1). */
 export class VerificationError extends ModelsealError {
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  constructor(code: string, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
     super(code, message, 'verification', options);
   }
 }

@@ -7,7 +7,7 @@ import { hashTarball, isTarballPath } from './inputs/tar.js';
 import { walkModel, type ModelFile } from './inputs/walk.js';
 import { LIMITS } from './limits.js';
 import { createManifest, resourceAlgorithm, shardName, type Manifest, type ResourceDescriptor, type Serialization } from './manifest.js';
-import { normalizeIgnorePath } from './paths.js';
+import { ignorePathInModel, normalizeIgnorePath } from './paths.js';
 
 /** model_signing's default shard size (1 GB), kept so default shard manifests match it. */
 export const DEFAULT_SHARD_SIZE = 1_000_000_000;
@@ -41,13 +41,19 @@ export interface HashOptions {
   ignorePaths?: readonly string[];
   /** ignore .git, .gitattributes, .github, .gitignore (default true) */
   ignoreGitPaths?: boolean;
-  /** the signature file's name inside the model folder, ignored (default model.sig) */
-  signatureName?: string;
+  /** the signature file's name inside the model folder, ignored (default model.sig; null: none, the signature is elsewhere) */
+  signatureName?: string | null;
   allowSymlinks?: boolean;
   /** hash only files whose names are in this set; the others are listed by name in `unhashed`, never read */
   onlyPaths?: ReadonlySet<string>;
   /** digests that need no reading (cache, incremental re-signing) */
   known?: DigestSource;
+  /**
+   * Hash only the resources (file, byte range) this returns true for; the
+   * others are left out of the manifest, unread (one part of a distributed
+   * hash). Folders and single files only.
+   */
+  selectRange?: (file: ModelFile, start: number, end: number) => boolean;
   /** worker threads; defaults to the CPU count */
   workers?: number;
   onProgress?: (p: HashProgress) => void;
@@ -78,7 +84,7 @@ export function serializationFor(opts: HashOptions): Serialization {
   const hashType = parseHashType(opts.hashType ?? 'sha256');
   const ignore = new Set<string>();
   if (opts.ignoreGitPaths ?? true) GIT_PATHS.forEach((p) => ignore.add(p));
-  ignore.add(normalizeIgnorePath(opts.signatureName ?? DEFAULT_SIGNATURE_NAME));
+  if (opts.signatureName !== null) ignore.add(normalizeIgnorePath(opts.signatureName ?? DEFAULT_SIGNATURE_NAME));
   for (const p of opts.ignorePaths ?? []) ignore.add(normalizeIgnorePath(p));
   const ignorePaths = [...ignore].sort();
   const allowSymlinks = opts.allowSymlinks ?? false;
@@ -121,13 +127,14 @@ export async function hashModel(modelPath: string, opts: HashOptions = {}): Prom
 
 /** `hashModel`, with what was left unhashed, empty files and reuse counts. */
 export async function hashModelDetailed(modelPath: string, opts: HashOptions = {}): Promise<HashDetails> {
-  const serialization = serializationFor(opts);
+  const serialization = serializationFor({ ...opts, ignorePaths: (opts.ignorePaths ?? []).map((p) => ignorePathInModel(p, modelPath)) });
   const shardSize = serialization.method === 'shards' ? serialization.shardSize : undefined;
   const algorithm = resourceAlgorithm(serialization);
   const ignorePaths = serialization.ignorePaths ?? [];
   const only = opts.onlyPaths;
 
   if (isTarballPath(modelPath) && isFile(modelPath)) {
+    if (opts.selectRange) throw new InputError('PART_NEEDS_FOLDER', `${modelPath}: a tarball is read as one stream and cannot be hashed in parts; unpack it first`);
     let done = 0;
     const t = await hashTarball(modelPath, {
       hashType: serialization.hashType,
@@ -170,15 +177,24 @@ async function hashFolder(modelPath: string, serialization: Serialization, { sha
   const walked = walkModel(modelPath, { ignorePaths: serialization.ignorePaths ?? [], allowSymlinks: serialization.allowSymlinks });
   const files = walked.files.filter((f) => !only || only.has(f.name));
   const unhashed = only ? walked.files.filter((f) => !only.has(f.name)).map((f) => f.name) : [];
-  const emptyFiles = shardSize === undefined ? [] : files.filter((f) => f.size === 0).map((f) => f.name);
+  const emptyFiles = shardSize === undefined ? [] : walked.files.filter((f) => f.size === 0).map((f) => f.name);
   const resources: ResourceDescriptor[] = [];
   const tasks: HashTask[] = [];
   const pending = new Map<ModelFile, number[]>(); // file -> its task ids, when it must be read
   let reused = 0;
+  // Count first: a planted serialization (shard_size 1) must not allocate millions of tasks before it is refused.
+  const count = files.reduce((n, f) => n + (shardSize === undefined ? 1 : Math.ceil(f.size / shardSize)), 0);
+  if (count > LIMITS.resources) {
+    throw new InputError('TOO_MANY_RESOURCES', `${modelPath}: ${count} resources, over the limit of ${LIMITS.resources} (use a larger shard size)`);
+  }
   for (const f of files) {
-    const ranges = resourceRanges(f.size, shardSize);
+    const all = resourceRanges(f.size, shardSize);
+    const ranges = opts.selectRange ? all.filter(([start, end]) => opts.selectRange!(f, start, end)) : all;
+    if (ranges.length === 0 && all.length > 0) continue;
     const name = (start: number, end: number) => (shardSize === undefined ? f.name : shardName(f.name, start, end));
-    const known = opts.known?.lookup(f, serialization);
+    // `known` speaks for whole files: a file cut by selectRange is always read
+    const whole = ranges.length === all.length;
+    const known = whole ? opts.known?.lookup(f, serialization) : undefined;
     if (known && known.length === ranges.length) {
       reused++;
       ranges.forEach(([start, end], i) => resources.push({ name: name(start, end), algorithm, digest: known[i]! }));
@@ -189,10 +205,7 @@ async function hashFolder(modelPath: string, serialization: Serialization, { sha
       ids.push(tasks.length);
       tasks.push({ id: tasks.length, absPath: f.absPath, name: f.name, start, end, fileSize: f.size });
     }
-    pending.set(f, ids);
-  }
-  if (tasks.length + resources.length > LIMITS.resources) {
-    throw new InputError('TOO_MANY_RESOURCES', `${modelPath}: ${tasks.length + resources.length} resources, over the limit of ${LIMITS.resources} (use a larger shard size)`);
+    if (whole) pending.set(f, ids);
   }
   const bytesTotal = tasks.reduce((s, t) => s + (t.end - t.start), 0);
   const digests = await pool.run(tasks, opts.onProgress ? { onProgress: (bytesDone: number) => opts.onProgress!({ bytesDone, bytesTotal }) } : {});

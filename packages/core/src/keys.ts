@@ -1,5 +1,6 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
+import { LIMITS, readBoundedFile } from './limits.js';
 import * as ed from '@noble/ed25519';
 import { sha512 } from '@noble/hashes/sha2.js';
 import { InputError } from './errors.js';
@@ -51,6 +52,12 @@ export function keyFingerprint(key: KeyObject): string {
   return createHash('sha256').update(publicKeyPem(pub)).digest('hex');
 }
 
+/** SHA-256 of the DER SubjectPublicKeyInfo: the same key whether it comes bare, in a certificate, or in several. */
+export function spkiSha256(key: KeyObject): string {
+  const pub = key.type === 'private' ? createPublicKey(key) : key;
+  return createHash('sha256').update(pub.export({ type: 'spki', format: 'der' })).digest('hex');
+}
+
 /** Key files may carry text around the PEM block (openssl -text output): keep the block only. */
 function pemBlock(text: string, kinds: RegExp, where: string): string {
   const m = new RegExp(`-----BEGIN (${kinds.source})-----[\\s\\S]*?-----END \\1-----`).exec(text);
@@ -59,15 +66,20 @@ function pemBlock(text: string, kinds: RegExp, where: string): string {
 }
 
 function readText(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new InputError('KEY_UNREADABLE', `${file}: cannot read key (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
-  }
+  return readBoundedFile(file, { limit: LIMITS.keyFileBytes, what: 'key', notFoundCode: 'KEY_UNREADABLE', tooLargeCode: 'KEY_TOO_LARGE' }).toString('utf8');
 }
 
 export function loadPublicKey(file: string): { key: KeyObject; type: KeyType } {
-  const pem = pemBlock(readText(file), /PUBLIC KEY/, file);
+  const text = readText(file);
+  if (!/-----BEGIN PUBLIC KEY-----/.test(text)) {
+    if (/-----BEGIN (ENCRYPTED |EC |)PRIVATE KEY-----/.test(text)) {
+      throw new InputError('PRIVATE_KEY_GIVEN', `${file} is a private key; verification takes the public key (${file.replace(/\.key$/, '.pub')}, or: openssl pkey -in ${file} -pubout)`);
+    }
+    if (/-----BEGIN CERTIFICATE-----/.test(text)) {
+      throw new InputError('CERTIFICATE_GIVEN', `${file} is a certificate, not a public key: verify with --certificate-chain CA.pem (the CA that issued it)`);
+    }
+  }
+  const pem = pemBlock(text, /PUBLIC KEY/, file);
   let key: KeyObject;
   try {
     key = createPublicKey(pem);
@@ -91,6 +103,9 @@ export interface LoadedPrivateKey {
  */
 export function loadPrivateKey(file: string, passphrase?: string): LoadedPrivateKey {
   const text = readText(file);
+  if (!/-----BEGIN (ENCRYPTED |EC |)PRIVATE KEY-----/.test(text) && /-----BEGIN (PUBLIC KEY|CERTIFICATE)-----/.test(text)) {
+    throw new InputError('PUBLIC_KEY_GIVEN', `${file} is a ${/CERTIFICATE/.test(text) ? 'certificate' : 'public key'}; signing takes the private key (${file.replace(/\.pub$/, '.key')})`);
+  }
   const pem = pemBlock(text, /ENCRYPTED PRIVATE KEY|PRIVATE KEY|EC PRIVATE KEY/, file);
   const encrypted = pem.startsWith('-----BEGIN ENCRYPTED') || /Proc-Type: 4,ENCRYPTED/.test(pem);
   if (encrypted && passphrase === undefined) {

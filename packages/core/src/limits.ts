@@ -32,6 +32,42 @@ export const LIMITS = {
    * never an error: the cache only saves time.
    */
   verificationCacheBytes: 64 << 20,
+  /**
+   * One PAX header or GNU long name in a tarball: a path and a few metadata
+   * records (xattrs at most) fit in far less; tar-stream buffers the whole
+   * body before reading it, so a bigger one is refused from its header.
+   */
+  tarExtendedHeaderBytes: 1 << 20,
+  /** Entries in one tarball, folders included: as many as a manifest may list resources. */
+  tarEntries: 2_000_000,
+  /** One tarball entry name, in bytes: Linux's PATH_MAX; GNU tar and Python cannot extract a longer one. */
+  tarNameBytes: 4096,
+  /** All entry names of one tarball together: a signed manifest of them must fit in `bundleBytes`. */
+  tarNamesTotalBytes: 256 << 20,
+  /**
+   * One partial manifest (distributed hashing): the complete file list plus
+   * this part's resources, so never more than the full statement a bundle
+   * may carry (bundleBytes).
+   */
+  partialManifestBytes: 128 << 20,
+  /** Parts of one distributed hash: far beyond any CI matrix (256 jobs) or Indexed Job a person would run. */
+  parts: 100_000,
+  /**
+   * A precomputed manifest given to `sign --manifest`: it must fit in the
+   * signed bundle anyway (bundleBytes).
+   */
+  manifestBytes: 128 << 20,
+  /**
+   * A re-signing state record: one line of ~150 bytes per file, so 128 MiB
+   * covers ~800k files, more than any bundle can sign (bundleBytes).
+   */
+  signStateBytes: 128 << 20,
+  /**
+   * An OCI manifest, index or referrers list read from a registry: 4 MiB is
+   * the size the distribution registry and the OCI spec guidance accept for
+   * manifests (enough for ~15k layers); a registry answering more is refused.
+   */
+  ociManifestBytes: 4 << 20,
 } as const;
 
 /**

@@ -24,6 +24,8 @@ export interface Manifest {
   resources: ResourceDescriptor[];
   /** hex SHA-256 over the raw digest bytes of `resources`, in order: the model's identity */
   rootDigest: string;
+  /** set when read from an older format that has no root digest of its own (model_signing v0.2) */
+  legacyFormat?: 'model_signing-v0.2';
 }
 
 export function resourceAlgorithm(s: Serialization): string {
@@ -93,8 +95,10 @@ export function createManifest(
 export function checkResource(r: ResourceDescriptor, s: Serialization): void {
   if (s.method === 'shards') {
     const k = parseShardName(r.name);
+    // "." is the one file of a single-file model, sharded like any other (model_signing names it so).
     assertRelativeName(k.path, 'resource name');
-    if (k.path === '.') throw new FormatError('BAD_PATH', `shard resource "${r.name}" has no file name`);
+    if (k.end === k.start) throw new FormatError('BAD_SHARD_NAME', `shard "${r.name}" is empty; the OMS format gives empty files no shard`);
+    if (k.start % s.shardSize !== 0) throw new FormatError('BAD_SHARD_NAME', `shard "${r.name}" does not start at a multiple of shard_size ${s.shardSize}`);
     if (k.end - k.start > s.shardSize) {
       throw new FormatError('BAD_SHARD_NAME', `shard "${r.name}" is larger than shard_size ${s.shardSize}`);
     }

@@ -1,4 +1,6 @@
-import { FormatError } from './errors.js';
+import { realpathSync } from 'node:fs';
+import nodePath from 'node:path';
+import { FormatError, InputError } from './errors.js';
 
 /**
  * Resource names are POSIX paths relative to the model root. These rules keep
@@ -41,18 +43,45 @@ export function compareCodePoints(a: string, b: string): number {
 /**
  * model_signing sorts manifest keys as Python sorts PurePosixPath objects:
  * component by component, each compared by code point. So "a/b" sorts before
- * "a.txt" although "." < "/" in a plain string sort.
+ * "a.txt" although "." < "/" in a plain string sort. Compares in place,
+ * without splitting: a sort of deep paths (thousands of levels) would
+ * otherwise allocate every component on every comparison.
  */
 export function comparePaths(a: string, b: string): number {
   if (a === b) return 0;
-  const pa = a.split('/');
-  const pb = b.split('/');
-  const n = Math.min(pa.length, pb.length);
-  for (let i = 0; i < n; i++) {
-    const c = compareCodePoints(pa[i]!, pb[i]!);
+  let i = 0;
+  let j = 0;
+  for (;;) {
+    const ea = componentEnd(a, i);
+    const eb = componentEnd(b, j);
+    const c = compareCodePointRanges(a, i, ea, b, j, eb);
     if (c !== 0) return c;
+    const lastA = ea === a.length;
+    const lastB = eb === b.length;
+    if (lastA || lastB) return lastA === lastB ? 0 : lastA ? -1 : 1;
+    i = ea + 1;
+    j = eb + 1;
   }
-  return pa.length - pb.length;
+}
+
+function componentEnd(s: string, from: number): number {
+  const k = s.indexOf('/', from);
+  return k < 0 ? s.length : k;
+}
+
+/** Code-point order of a[i..ea) and b[j..eb); "/" never splits a surrogate pair. */
+function compareCodePointRanges(a: string, i: number, ea: number, b: string, j: number, eb: number): number {
+  while (i < ea && j < eb) {
+    const x = a.codePointAt(i)!;
+    const y = b.codePointAt(j)!;
+    if (x !== y) return x < y ? -1 : 1;
+    const w = x > 0xffff ? 2 : 1;
+    i += w;
+    j += w;
+  }
+  if (i < ea) return 1;
+  if (j < eb) return -1;
+  return 0;
 }
 
 /** True if `name` is `prefix` or lies below it (prefix given without trailing slash). */
@@ -69,3 +98,25 @@ export function normalizeIgnorePath(p: string): string {
   if (problem || s === '.') throw new FormatError('BAD_IGNORE_PATH', problem ?? `ignore path "${p}" names the whole model`);
   return s;
 }
+
+/**
+ * An ignore path as model_signing takes it: relative to the model root, or
+ * absolute and inside the model (recorded relative). An absolute path outside
+ * the model is refused: it could never match, and the user meant something else.
+ */
+export function ignorePathInModel(p: string, modelPath: string): string {
+  if (!nodePath.isAbsolute(p)) return normalizeIgnorePath(p);
+  const roots = [nodePath.resolve(modelPath)];
+  try {
+    roots.push(realpathSync(modelPath));
+  } catch {
+    // a missing model is reported by the walk
+  }
+  for (const root of roots) {
+    const rel = nodePath.relative(root, nodePath.resolve(p));
+    if (rel === '') throw new InputError('BAD_IGNORE_PATH', `ignore path ${p} is the whole model`);
+    if (!rel.startsWith('..') && !nodePath.isAbsolute(rel)) return normalizeIgnorePath(rel.split(nodePath.sep).join('/'));
+  }
+  throw new InputError('IGNORE_PATH_OUTSIDE_MODEL', `ignore path ${p} is outside the model ${modelPath}`);
+}
+

@@ -5,7 +5,8 @@ import { writeFileAtomic } from './atomic-write.js';
 import { BUNDLE_V03_MEDIA_TYPE, type SerializedBundle } from './bundle.js';
 import { IN_TOTO_PAYLOAD_TYPE, preAuthEncoding } from './dsse.js';
 import { InputError } from './errors.js';
-import { DEFAULT_SIGNATURE_NAME, hashModel, type HashOptions } from './hash-model.js';
+import { DEFAULT_SIGNATURE_NAME, hashModelDetailed, type HashOptions } from './hash-model.js';
+import { LIMITS } from './limits.js';
 import { keyFingerprint } from './keys.js';
 import type { Manifest } from './manifest.js';
 import { signBytes } from './signature.js';
@@ -14,6 +15,8 @@ import { toOmsStatement } from './statement.js';
 /** Turns a payload into a signed Sigstore bundle: a local key, or keyless Sigstore. */
 export interface Signer {
   createBundle(payload: Buffer, payloadType: string): Promise<SerializedBundle>;
+  /** the verifying key, when the signer holds a long-lived one */
+  publicKey?: KeyObject;
 }
 
 /**
@@ -31,6 +34,7 @@ export function keySigner(privateKey: KeyObject, certificateChain?: X509Certific
     ? { x509CertificateChain: { certificates: certificateChain.map((c) => ({ rawBytes: c.raw.toString('base64') })) }, tlogEntries: [] }
     : { publicKey: { hint: keyFingerprint(privateKey) }, tlogEntries: [] };
   return {
+    publicKey: createPublicKey(privateKey),
     createBundle: async (payload, payloadType) => ({
       mediaType: BUNDLE_V03_MEDIA_TYPE,
       verificationMaterial,
@@ -63,7 +67,8 @@ export function signatureNameInside(modelPath: string, signaturePath: string): s
 
 export async function signManifest(manifest: Manifest, signer: Signer): Promise<SerializedBundle> {
   if (manifest.resources.length === 0) {
-    throw new InputError('EMPTY_MODEL', `model "${manifest.modelName}" has no files left to sign after ignores`);
+    // A signed empty manifest would verify any folder with --ignore-unsigned-files.
+    throw new InputError('EMPTY_MODEL', `model "${manifest.modelName}" has no files left to sign after ignores${manifest.serialization.method === 'shards' ? ' (in shard mode empty files have no shard)' : ''}`);
   }
   const payload = Buffer.from(JSON.stringify(toOmsStatement(manifest)), 'utf8');
   return signer.createBundle(payload, IN_TOTO_PAYLOAD_TYPE);
@@ -80,14 +85,29 @@ export interface SignResult {
   manifest: Manifest;
   bundle: SerializedBundle;
   signaturePath: string;
+  /** e.g. empty files a shard signature does not cover */
+  warnings: string[];
+}
+
+/** The signature file's text, refused before anything is written when a verifier would refuse to read it. */
+export function bundleText(bundle: SerializedBundle): string {
+  const text = JSON.stringify(bundle, null, 2) + '\n';
+  const size = Buffer.byteLength(text);
+  if (size > LIMITS.bundleBytes) {
+    throw new InputError('BUNDLE_TOO_LARGE', `the signature would be ${size} bytes, over the ${LIMITS.bundleBytes}-byte limit verifiers read (too many files or too long names; use a larger shard size or fewer files); nothing was written`);
+  }
+  return text;
 }
 
 /** Hashes, signs and writes the signature atomically: a failed sign leaves any old signature as it was. */
 export async function signModel(modelPath: string, opts: SignOptions): Promise<SignResult> {
   const signaturePath = opts.signaturePath ?? defaultSignaturePath(modelPath);
   const inside = signatureNameInside(modelPath, signaturePath);
-  const manifest = await hashModel(modelPath, { ...opts.hash, ...(inside ? { signatureName: inside } : {}) });
+  // A detached signature outside the model leaves no signature name to ignore inside it.
+  const details = await hashModelDetailed(modelPath, { ...opts.hash, signatureName: inside ?? (opts.signaturePath ? null : undefined) });
+  const manifest = details.manifest;
   const bundle = await signManifest(manifest, opts.signer);
-  writeFileAtomic(signaturePath, JSON.stringify(bundle, null, 2) + '\n');
-  return { manifest, bundle, signaturePath };
+  writeFileAtomic(signaturePath, bundleText(bundle));
+  const warnings = details.emptyFiles.map((f) => `not covered by a shard signature: empty file ${f} (the OMS format gives empty files no shard)`);
+  return { manifest, bundle, signaturePath, warnings };
 }

@@ -1,11 +1,12 @@
 import { FormatError } from './errors.js';
 import { HASH_TYPES, type HashType } from './hashing/algorithms.js';
-import { checkResource, compareResourceNames, computeRootDigest, type Manifest, type ResourceDescriptor, type Serialization } from './manifest.js';
-import { normalizeIgnorePath } from './paths.js';
+import { checkResource, compareResourceNames, computeRootDigest, createManifest, type Manifest, type ResourceDescriptor, type Serialization } from './manifest.js';
+import { LIMITS } from './limits.js';
+import { assertRelativeName, normalizeIgnorePath } from './paths.js';
 
 export const IN_TOTO_STATEMENT_V1 = 'https://in-toto.io/Statement/v1';
 export const OMS_PREDICATE_TYPE = 'https://model_signing/signature/v1.0';
-/** The v0.x model_signing predicate: recognised only to say it is not supported. */
+/** The model_signing v0.2 predicate: one subject per file with its SHA-256, nothing in the predicate. */
 export const LEGACY_DIGESTS_PREDICATE_TYPE = 'https://model_signing/Digests/v0.1';
 
 /** The wire form of `predicate.serialization`, as model_signing writes it. */
@@ -102,9 +103,7 @@ export function parseOmsSerialization(v: unknown): Serialization {
 export function parseOmsStatement(v: unknown): Manifest {
   if (!isObject(v)) fail('BAD_STATEMENT', 'statement is not a JSON object');
   if (v._type !== IN_TOTO_STATEMENT_V1) fail('BAD_STATEMENT', `statement _type is ${JSON.stringify(v._type)}, expected ${IN_TOTO_STATEMENT_V1}`);
-  if (v.predicateType === LEGACY_DIGESTS_PREDICATE_TYPE) {
-    fail('UNSUPPORTED_FORMAT_VERSION', `predicate type ${LEGACY_DIGESTS_PREDICATE_TYPE} (model_signing v0.2 format) is not supported; re-sign the model with model_signing >= 1.0 or modelseal`);
-  }
+  if (v.predicateType === LEGACY_DIGESTS_PREDICATE_TYPE) return parseLegacyDigestsStatement(v);
   if (v.predicateType !== OMS_PREDICATE_TYPE) fail('BAD_PREDICATE_TYPE', `predicate type ${JSON.stringify(v.predicateType)} is not ${OMS_PREDICATE_TYPE}`);
   if (!Array.isArray(v.subject) || v.subject.length !== 1) {
     fail('BAD_SUBJECT', `statement must have exactly one subject, found ${Array.isArray(v.subject) ? v.subject.length : 'none'}`);
@@ -119,6 +118,7 @@ export function parseOmsStatement(v: unknown): Manifest {
   const serialization = parseOmsSerialization(v.predicate.serialization);
   const raw = v.predicate.resources;
   if (!Array.isArray(raw)) fail('BAD_PREDICATE', 'predicate.resources must be a list');
+  if (raw.length > LIMITS.resources) fail('TOO_MANY_RESOURCES', `predicate lists ${raw.length} resources, over the limit of ${LIMITS.resources}`);
   const resources: ResourceDescriptor[] = raw.map((r: unknown, i: number) => {
     if (!isObject(r) || typeof r.name !== 'string' || typeof r.algorithm !== 'string' || typeof r.digest !== 'string') {
       fail('BAD_RESOURCE', `resource #${i} must have string name, algorithm and digest`);
@@ -137,4 +137,30 @@ export function parseOmsStatement(v: unknown): Manifest {
     fail('ROOT_DIGEST_MISMATCH', `subject digest ${subjectDigest} is not the digest of the listed resources (${rootDigest})`);
   }
   return { modelName: subject.name, serialization, resources, rootDigest };
+}
+
+/**
+ * model_signing v0.2 statements: one subject per file (`name` = path, sha256
+ * digest, annotation `actual_hash_algorithm: file-sha256`), no serialization.
+ * They read as a files-method SHA-256 manifest that records no ignore paths
+ * (so the verifier applies the defaults), with every file named exactly once.
+ */
+export function parseLegacyDigestsStatement(v: Record<string, unknown>): Manifest {
+  if (!Array.isArray(v.subject) || v.subject.length === 0) fail('BAD_SUBJECT', 'a model_signing v0.2 statement must list its files as subjects');
+  if (v.subject.length > LIMITS.resources) fail('TOO_MANY_RESOURCES', `statement lists ${v.subject.length} files, over the limit of ${LIMITS.resources}`);
+  const resources: ResourceDescriptor[] = v.subject.map((sub: unknown, i: number) => {
+    if (!isObject(sub) || typeof sub.name !== 'string' || !isObject(sub.digest) || typeof sub.digest.sha256 !== 'string') {
+      fail('BAD_SUBJECT', `v0.2 subject #${i} must have a name and a sha256 digest`);
+    }
+    const algo = isObject(sub.annotations) ? sub.annotations.actual_hash_algorithm : undefined;
+    if (algo !== undefined && algo !== 'file-sha256') fail('BAD_ALGORITHM', `v0.2 subject "${sub.name}" was hashed with ${JSON.stringify(algo)}, not file-sha256`);
+    if (Object.keys(sub.digest).length !== 1) fail('BAD_SUBJECT', `v0.2 subject "${sub.name}" must carry exactly one digest (sha256)`);
+    assertRelativeName(sub.name, 'resource name');
+    const d: ResourceDescriptor = { name: sub.name, algorithm: 'sha256', digest: sub.digest.sha256 };
+    checkResource(d, { method: 'files', hashType: 'sha256', allowSymlinks: false });
+    return d;
+  });
+  const serialization: Serialization = { method: 'files', hashType: 'sha256', allowSymlinks: false };
+  const m = createManifest('', serialization, resources);
+  return { ...m, modelName: '', legacyFormat: 'model_signing-v0.2' };
 }

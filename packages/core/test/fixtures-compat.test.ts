@@ -36,7 +36,12 @@ describe('model_signing interop: manifests', () => {
     expect(m.rootDigest).not.toBe(payloadOf(dir).subject[0].digest.sha256);
   });
 
-  it('v0.2 fixtures use the legacy predicate and are refused with a clear error', () => {
-    expect(() => parseOmsStatement(payloadOf(path.join(FIXTURES, 'v0.2.0-certificate')))).toThrow(/v0.2 format\) is not supported/);
+  it('the v0.2 fixture statement (one subject per file) reads as the files-method SHA-256 manifest of its folder', async () => {
+    const dir = path.join(FIXTURES, 'v0.2.0-certificate');
+    const legacy = parseOmsStatement(payloadOf(dir));
+    expect(legacy.legacyFormat).toBe('model_signing-v0.2');
+    const ours = await hashModel(dir);
+    expect(legacy.resources).toEqual(ours.resources);
+    expect(legacy.rootDigest).toBe(ours.rootDigest);
   });
 });

@@ -137,7 +137,7 @@ describe('hashModel: folders and files', () => {
     expect(m.resources).toHaveLength(4);
   });
 
-  it('hashes 100k small files', async () => {
+  it('hashes 100k small files', { timeout: 180_000 }, async () => {
     const dir = path.join(tempDir(), 'many');
     for (let d = 0; d < 100; d++) {
       mkdirSync(path.join(dir, `d${d}`), { recursive: true });

@@ -8,11 +8,10 @@ import { bytes, FIXTURES, tempDir, writeTree } from './helpers.js';
 
 const SCHEMAS = path.resolve(import.meta.dirname, '../schemas');
 const ajv = new Ajv({ allErrors: true, strict: false });
-const bundleOk = ajv.compile(JSON.parse(readFileSync(path.join(SCHEMAS, 'oms-bundle-v1.0.schema.json'), 'utf8')));
 const statementOk = ajv.compile(JSON.parse(readFileSync(path.join(SCHEMAS, 'oms-statement-v1.0.schema.json'), 'utf8')));
 
+/** modelseal keeps one schema of its own: the statement, because it says what the spec's does not (shard algorithms as model_signing writes them). */
 function check(bundle: unknown) {
-  expect(bundleOk(bundle), JSON.stringify(bundleOk.errors)).toBe(true);
   const payload = JSON.parse(Buffer.from((bundle as any).dsseEnvelope.payload, 'base64').toString());
   expect(statementOk(payload), JSON.stringify(statementOk.errors)).toBe(true);
 }
@@ -40,9 +39,6 @@ describe('OMS v1.0 schemas', () => {
 
   it('the schemas reject what they should', () => {
     const good = JSON.parse(readFileSync(path.join(FIXTURES, 'v1.1.0-elliptic-key/model.sig'), 'utf8'));
-    const twoSigs = structuredClone(good);
-    twoSigs.dsseEnvelope.signatures.push(twoSigs.dsseEnvelope.signatures[0]);
-    expect(bundleOk(twoSigs)).toBe(false);
     const st = JSON.parse(Buffer.from(good.dsseEnvelope.payload, 'base64').toString());
     expect(statementOk({ ...st, predicate: { ...st.predicate, resources: [{ name: '../x', algorithm: 'sha256', digest: 'a'.repeat(64) }] } })).toBe(false);
     expect(statementOk({ ...st, predicate: { ...st.predicate, serialization: { method: 'shards', hash_type: 'sha256', allow_symlinks: false } } })).toBe(false);

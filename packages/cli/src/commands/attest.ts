@@ -1,15 +1,59 @@
 import {
-  attestModel, buildApproval, buildInfoFromGithubEnv, buildProvenance, defaultAttestationsDir, parseDuration, parseInputFlag,
-  peekAttestation, readAttestations, resolveLineage, APPROVAL_PREDICATE_V1, InputError, SLSA_PROVENANCE_V1, type BuildInfo, type LineageInput,
+  assertModelPath, attestModel, buildApproval, buildInfoFromGithubEnv, buildProvenance, bundleSignerJson, defaultAttestationsDir, manifestDigest, parseDuration, parseInputFlag,
+  peekAttestation, printable, readAttestations, resolveLineage, APPROVAL_PREDICATE_V1, InputError, OUTPUT_VERSION, SLSA_PROVENANCE_V1, type BuildInfo, type LineageInput,
 } from '@modelseal/core';
 import { Command } from 'commander';
-import { addSignerOptions, signerFromFlags, type SignerFlags } from '../signer-options.js';
+import { collect, printJson, printWarnings } from '../output.js';
+import { addRegistryOptions } from '../oci-options.js';
+import { listOciCommandAction } from './oci-verify.js';
+import { addSignerOptions, signerFromFlags, type FlagSigner, type SignerFlags } from '../signer-options.js';
 
-const collect = (v: string, prev: string[] = []) => [...prev, v];
-
-interface ProvenanceFlags extends SignerFlags {
+interface CommonFlags extends SignerFlags {
   attestations?: string;
   signature?: string;
+  force?: boolean;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/** The options every attesting command shares, on top of the signer's. */
+function addAttestOptions(cmd: Command): Command {
+  return addSignerOptions(cmd)
+    .option('--attestations <dir>', 'where attestations are kept (default: <model>.attestations beside the model)')
+    .option('--signature <file>', "the model's signature: the model must still match it, and the attestation binds its manifest (default: model.sig)")
+    .option('--force', 'attest the files as they are even when they no longer match the signature')
+    .option('--json', 'print the result as one JSON object (also on failure)')
+    .option('-q, --quiet', 'no progress output');
+}
+
+async function attestAndReport(command: string, model: string, predicateType: string, predicate: unknown, label: string, f: CommonFlags, s: FlagSigner, say: (digest: string) => string) {
+  const r = await attestModel(model, predicateType, predicate, {
+    signer: s.signer,
+    label,
+    ...(f.attestations ? { dir: f.attestations } : {}),
+    ...(f.signature ? { signaturePath: f.signature } : {}),
+    ...(f.force ? { force: true } : {}),
+  });
+  const subject = r.statement.subject[0];
+  if (f.json) {
+    printJson({
+      version: OUTPUT_VERSION,
+      command,
+      ok: true,
+      file: r.file,
+      predicateType,
+      model: { name: subject.name, digest: { sha256: subject.digest.sha256 }, manifestDigest: { sha256: manifestDigest(r.manifest) } },
+      signer: s.describe(r.bundle),
+      warnings: r.warnings,
+    });
+    return;
+  }
+  printWarnings(r.warnings);
+  process.stderr.write(`${printable(say(subject.digest.sha256))} -> ${r.file}\n`);
+  process.stdout.write(`${r.file}\n`);
+}
+
+interface ProvenanceFlags extends CommonFlags {
   repository?: string;
   ref?: string;
   commit?: string;
@@ -23,13 +67,11 @@ interface ProvenanceFlags extends SignerFlags {
 export function attestCommand(): Command {
   const attest = new Command('attest').description('create signed attestations about a model');
   attest.addCommand(
-    addSignerOptions(
+    addAttestOptions(
       new Command('provenance')
         .description('SLSA v1 provenance: which workflow built the model, from what (GitHub Actions environment, or flags)')
         .argument('<model>', 'model folder, single file, or tarball'),
     )
-      .option('--attestations <dir>', 'where attestations are kept (default: <model>.attestations beside the model)')
-      .option('--signature <file>', "the model's signature, whose recorded hashing defines the digest (default: model.sig)")
       .option('--repository <owner/repo>', 'outside GitHub Actions: source repository')
       .option('--ref <ref>', 'outside GitHub Actions: git ref')
       .option('--commit <sha>', 'outside GitHub Actions: git commit')
@@ -53,40 +95,36 @@ export function attestCommand(): Command {
           ...(f.inputModel ?? []).map((p) => ({ kind: 'model' as const, path: p })),
           ...(f.dataset ?? []).map((p) => ({ kind: 'dataset' as const, path: p })),
         ];
+        assertModelPath(model);
         const predicate = buildProvenance(info, await resolveLineage(lineage));
-        const signer = await signerFromFlags(f);
-        const r = await attestModel(model, SLSA_PROVENANCE_V1, predicate, { signer, label: 'provenance', ...(f.attestations ? { dir: f.attestations } : {}), ...(f.signature ? { signaturePath: f.signature } : {}) });
-        process.stderr.write(`provenance for ${r.statement.subject[0].name} (sha256:${r.statement.subject[0].digest.sha256}) -> ${r.file}\n`);
-        process.stdout.write(`${r.file}\n`);
+        const s = await signerFromFlags(f);
+        await attestAndReport('attest provenance', model, SLSA_PROVENANCE_V1, predicate, 'provenance', f, s, (d) => `provenance for ${model} (sha256:${d})`);
       }),
   );
   return attest;
 }
 
-interface ApproveFlags extends SignerFlags {
+interface ApproveFlags extends CommonFlags {
   stage: string;
   reason?: string;
   expires?: string;
   reject?: boolean;
   approver?: string;
-  attestations?: string;
-  signature?: string;
 }
 
 export function approveCommand(): Command {
-  return addSignerOptions(
+  return addAttestOptions(
     new Command('approve')
-      .description('sign an approval (or --reject) of this model digest for a stage')
+      .description('sign an approval (or --reject) of this model, as signed, for a stage; the latest decision of each approver counts')
       .argument('<model>', 'model folder, single file, or tarball'),
   )
     .requiredOption('--stage <stage>', 'e.g. staging, production')
     .option('--reason <text>', 'why')
     .option('--expires <duration>', 'approval lifetime, e.g. 30d, 12h')
-    .option('--reject', 'record a rejection: it overrides approvals for the stage')
+    .option('--reject', 'record a rejection: it fails the stage until the same approver approves later')
     .option('--approver <name>', 'display name (who approved is always the verified signer)')
-    .option('--attestations <dir>', 'where attestations are kept (default: <model>.attestations beside the model)')
-    .option('--signature <file>', "the model's signature, whose recorded hashing defines the digest (default: model.sig)")
     .action(async (model: string, f: ApproveFlags) => {
+      assertModelPath(model);
       const predicate = buildApproval({
         stage: f.stage,
         decision: f.reject ? 'rejected' : 'approved',
@@ -94,36 +132,46 @@ export function approveCommand(): Command {
         ...(f.approver ? { approver: f.approver } : {}),
         ...(f.expires ? { expiresInMs: parseDuration(f.expires, '--expires') } : {}),
       });
-      const signer = await signerFromFlags(f);
-      const r = await attestModel(model, APPROVAL_PREDICATE_V1, predicate, { signer, label: `${predicate.decision === 'approved' ? 'approval' : 'rejection'}-${f.stage}`, ...(f.attestations ? { dir: f.attestations } : {}), ...(f.signature ? { signaturePath: f.signature } : {}) });
-      process.stderr.write(`${predicate.decision} ${r.statement.subject[0].name} (sha256:${r.statement.subject[0].digest.sha256}) for ${f.stage} -> ${r.file}\n`);
-      process.stdout.write(`${r.file}\n`);
+      const s = await signerFromFlags(f);
+      const label = `${predicate.decision === 'approved' ? 'approval' : 'rejection'}-${f.stage}`;
+      await attestAndReport('approve', model, APPROVAL_PREDICATE_V1, predicate, label, f, s, (d) => `${predicate.decision} ${model} (sha256:${d}) for ${f.stage}`);
     });
 }
 
 export function attestationsCommand(): Command {
   const c = new Command('attestations').description('attestations kept beside a model');
-  c.command('list')
+  addRegistryOptions(c.command('list'))
     .description('list attestations (unverified: `verify --policy` decides what counts)')
-    .argument('<model>', 'model folder, single file, or tarball')
+    .argument('<model>', 'model folder, single file, tarball, or oci://registry/repository:tag')
     .option('--attestations <dir>', 'where attestations are kept (default: <model>.attestations)')
     .option('--json', 'print as JSON')
-    .action((model: string, f: { attestations?: string; json?: boolean }) => {
+    .action(async (model: string, f: { attestations?: string; json?: boolean }) => {
+      if (model.startsWith('oci://')) return listOciCommandAction(model, f);
+      assertModelPath(model);
       const dir = f.attestations ?? defaultAttestationsDir(model);
       const rows = readAttestations(dir).map((a) => {
         if ('error' in a) return { file: a.file, error: a.error };
         try {
-          const { statement, material } = peekAttestation(a.bytes, a.file);
+          const { statement } = peekAttestation(a.bytes, a.file);
           const p = statement.predicate as Record<string, unknown>;
           const what = statement.predicateType === APPROVAL_PREDICATE_V1 ? `${String(p.decision)} for ${String(p.stage)}` : statement.predicateType === SLSA_PROVENANCE_V1 ? 'SLSA provenance' : statement.predicateType;
-          return { file: a.file, type: statement.predicateType, what, subject: statement.subject[0].digest.sha256, signer: material };
+          return { file: a.file, predicateType: statement.predicateType, what, subject: { name: statement.subject[0].name, digest: { sha256: statement.subject[0].digest.sha256 } }, signer: bundleSignerJson(a.bytes) };
         } catch (err) {
           return { file: a.file, error: (err as Error).message };
         }
       });
-      if (f.json) process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
-      else if (rows.length === 0) process.stdout.write(`no attestations in ${dir}\n`);
-      else for (const r of rows) process.stdout.write('error' in r ? `${r.file}: unreadable: ${r.error}\n` : `${r.file}: ${r.what}, subject sha256:${r.subject.slice(0, 16)}…, ${r.signer}\n`);
+      if (f.json) {
+        printJson({ version: OUTPUT_VERSION, command: 'attestations list', ok: true, verified: false, source: dir, attestations: rows, warnings: [] });
+        return;
+      }
+      if (rows.length === 0) process.stdout.write(`no attestations in ${dir}\n`);
+      for (const r of rows) {
+        if ('error' in r) process.stdout.write(printable(`${r.file}: unreadable: ${r.error}`) + '\n');
+        else {
+          const who = r.signer.kind === 'key' ? `key ${r.signer.fingerprint.slice(0, 16)}…` : r.signer.kind === 'keyless' ? `${r.signer.identity} (${r.signer.issuer})` : `certificate "${r.signer.subject}"`;
+          process.stdout.write(printable(`${r.file}: ${r.what}, subject sha256:${r.subject.digest.sha256.slice(0, 16)}…, ${who} (unverified)`) + '\n');
+        }
+      }
     });
   return c;
 }

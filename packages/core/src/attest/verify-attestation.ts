@@ -1,20 +1,21 @@
 import { parseBundle, type ParsedBundle } from '../bundle.js';
-import { FormatError, VerificationError } from '../errors.js';
+import { FormatError, InputError, VerificationError } from '../errors.js';
+import { parseJsonBounded } from '../limits.js';
 import { verifyEnvelope, type Trust, type VerifiedSigner } from '../verify-model.js';
 import { parseModelStatement, type ModelStatement } from './statement.js';
 
-/** A stable id for "the same signer": two signatures by one key or one identity are one approver. */
+/**
+ * A stable id for "the same signer". Key holders are identified by their
+ * public key (SPKI digest), so a bare key and any number of certificates for
+ * it are one approver; keyless signers by issuer and identity, since their
+ * keys are ephemeral.
+ */
 export function signerId(s: VerifiedSigner): string {
-  if (s.kind === 'key') return `key:${s.fingerprint}`;
-  if (s.kind === 'certificate') return `x509:${s.fingerprint}`;
-  return `oidc:${s.identity.issuer} ${s.identity.subjectAlternativeName}`;
+  if (s.kind === 'keyless') return `oidc:${s.identity.issuer} ${s.identity.subjectAlternativeName}`;
+  return `spki:${s.publicKeySha256}`;
 }
 
-export function describeSigner(s: VerifiedSigner): string {
-  if (s.kind === 'key') return `key ${s.fingerprint.slice(0, 16)}… (${s.keyType})`;
-  if (s.kind === 'certificate') return `certificate "${s.subject}"`;
-  return `${s.identity.subjectAlternativeName} (${s.identity.issuer})`;
-}
+export { describeSigner } from '../report/json.js';
 
 export interface VerifiedAttestation {
   signer: VerifiedSigner;
@@ -33,15 +34,9 @@ export function verifyAttestation(bundle: Buffer | string | ParsedBundle, trusts
   for (let i = 0; i < trusts.length; i++) {
     try {
       const signer = verifyEnvelope(b, trusts[i]!, at);
-      let json: unknown;
-      try {
-        json = JSON.parse(b.payload.toString('utf8'));
-      } catch (err) {
-        throw new FormatError('BAD_PAYLOAD', `${where}: payload is not JSON`, { cause: err });
-      }
-      return { signer, trustIndex: i, statement: parseModelStatement(json) };
+      return { signer, trustIndex: i, statement: parseModelStatement(parseJsonBounded(b.payload, `${where}: payload`, 'BAD_PAYLOAD')) };
     } catch (err) {
-      if (err instanceof FormatError) throw err;
+      if (err instanceof FormatError || err instanceof InputError) throw err;
       reasons.push((err as Error).message);
     }
   }
@@ -51,7 +46,7 @@ export function verifyAttestation(bundle: Buffer | string | ParsedBundle, trusts
 /** Reads an attestation's statement without verifying anything: for listings only. */
 export function peekAttestation(bytes: Buffer, where: string): { statement: ModelStatement; material: string } {
   const b = parseBundle(bytes, where);
-  const statement = parseModelStatement(JSON.parse(b.payload.toString('utf8')));
+  const statement = parseModelStatement(parseJsonBounded(b.payload, `${where}: payload`, 'BAD_PAYLOAD'));
   const m = b.material;
   const material = m.kind === 'publicKey' ? `key ${m.hint ?? '(no hint)'}` : m.kind === 'certificate' ? 'keyless certificate' : 'certificate chain';
   return { statement, material };

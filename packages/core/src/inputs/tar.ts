@@ -7,6 +7,7 @@ import tar from 'tar-stream';
 import { ModelPathError } from '../errors.js';
 import { createHasher, type HashType } from '../hashing/algorithms.js';
 import { checkRelativeName, isUnder } from '../paths.js';
+import { TarHeaderInspector, type InspectedEntry } from './tar-headers.js';
 
 export const TAR_SUFFIXES = ['.tar', '.tar.gz', '.tgz'] as const;
 
@@ -48,17 +49,26 @@ function tarballBaseName(p: string): string {
  * Hashes a tarball of a model folder as it streams: nothing is extracted.
  * `tar -cf m.tar model` (first entry the folder `model/`) and
  * `tar -C model -cf m.tar .` both give the manifest of the folder itself.
- * Links, devices, absolute or `..` names and duplicate entries are refused:
- * extracted, such an archive would not be the folder that was hashed.
+ * Links, devices, absolute or `..` names, duplicate entries and a file that
+ * is also a folder are refused: extracted, such an archive would not be the
+ * folder that was hashed. Header forms that standard readers interpret
+ * differently are refused by `TarHeaderInspector`, which reads every header
+ * itself; tar-stream must then report exactly the entries it found, or the
+ * archive is refused (TAR_READERS_DISAGREE). Ignored entries go through every
+ * check; only their bytes are not hashed.
  */
 export async function hashTarball(tarPath: string, opts: TarHashOptions): Promise<HashedTarball> {
   const digests: TarDigest[] = [];
   const seen = new Set<string>();
+  const files = new Set<string>();
   let top: string | undefined; // the archive's single top folder, once the first entry shows it
   let first = true;
   let totalBytes = 0;
   const extract = tar.extract();
+  const inspector = new TarHeaderInspector(tarPath);
   const where = (name: string) => `${tarPath}: entry "${name}"`;
+  const same = (a: InspectedEntry | undefined, h: tar.Header) =>
+    a !== undefined && a.name === h.name && a.size === (h.size ?? 0) && (a.kind === 'directory') === (h.type === 'directory');
 
   extract.on('entry', (header, stream, next) => {
     // The extractor reports failures; an entry stream torn down with it must not throw on its own.
@@ -66,6 +76,10 @@ export async function hashTarball(tarPath: string, opts: TarHashOptions): Promis
     const raw = header.name;
     // Destroying the extractor (rather than next(err)) ends the pipeline with exactly one error.
     const fail = (code: string, msg: string) => void extract.destroy(new ModelPathError(code, msg));
+    const inspected = inspector.entries.shift();
+    if (!same(inspected, header)) {
+      return fail('TAR_READERS_DISAGREE', `${where(raw)}: tar-stream reads this entry as ${JSON.stringify({ name: header.name, type: header.type, size: header.size })}, a strict reading of its header as ${JSON.stringify(inspected ?? 'no entry')}`);
+    }
     let name = raw.replace(/\/+$/, '');
     while (name.startsWith('./')) name = name.slice(2);
     const isRoot = name === '' || name === '.';
@@ -91,6 +105,7 @@ export async function hashTarball(tarPath: string, opts: TarHashOptions): Promis
     if (problem || name === '.') return fail('TAR_BAD_NAME', `${where(raw)}: ${problem ?? 'not a file name'}`);
     if (seen.has(name)) return fail('TAR_DUPLICATE', `${where(raw)} appears more than once`);
     seen.add(name);
+    if (header.type !== 'directory') files.add(name);
     switch (header.type) {
       case 'directory':
         stream.resume();
@@ -147,8 +162,12 @@ export async function hashTarball(tarPath: string, opts: TarHashOptions): Promis
 
   try {
     const gz = await isGzip(tarPath);
-    if (gz) await pipeline(createReadStream(tarPath), createGunzip(), extract);
-    else await pipeline(createReadStream(tarPath), extract);
+    if (gz) await pipeline(createReadStream(tarPath), createGunzip(), inspector, extract);
+    else await pipeline(createReadStream(tarPath), inspector, extract);
+    if (inspector.entries.length > 0) {
+      throw new ModelPathError('TAR_READERS_DISAGREE', `${tarPath}: tar-stream did not report entry "${inspector.entries[0]!.name}" that a strict reading of the headers found`);
+    }
+    checkFileFolderConflicts(tarPath, seen, files);
   } catch (err) {
     if (err instanceof ModelPathError) throw err;
     const msg = (err as Error).message;
@@ -157,6 +176,32 @@ export async function hashTarball(tarPath: string, opts: TarHashOptions): Promis
   }
   const modelName = top ?? tarballBaseName(tarPath);
   return { modelName, digests, totalBytes };
+}
+
+/**
+ * An archive with a file "a" and an entry "a/b" is no folder: extracting it
+ * fails or replaces one with the other, depending on the reader. Sorted with
+ * "/" read as NUL (the smallest character, never in a name), everything below
+ * "a" comes right after "a": one sort and one pass, with no work per
+ * ancestor (names thousands of levels deep made a per-ancestor check take
+ * minutes and gigabytes).
+ */
+function checkFileFolderConflicts(tarPath: string, names: Set<string>, files: Set<string>): void {
+  const SLASH = 0x2f;
+  const keyed = [...names].map((n) => {
+    const b = Buffer.from(n);
+    for (let k = 0; k < b.length; k++) if (b[k] === SLASH) b[k] = 0;
+    return b;
+  });
+  keyed.sort(Buffer.compare);
+  const nameOf = (b: Buffer) => Buffer.from(b.map((x) => (x === 0 ? SLASH : x))).toString();
+  for (let i = 0; i + 1 < keyed.length; i++) {
+    const a = keyed[i]!;
+    const next = keyed[i + 1]!;
+    if (next.length > a.length && next[a.length] === 0 && next.subarray(0, a.length).equals(a) && files.has(nameOf(a))) {
+      throw new ModelPathError('TAR_FILE_FOLDER_CONFLICT', `${tarPath}: "${nameOf(a)}" is a file, and entry "${nameOf(next)}" puts something inside it`);
+    }
+  }
 }
 
 async function isGzip(p: string): Promise<boolean> {

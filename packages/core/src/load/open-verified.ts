@@ -1,4 +1,3 @@
-import type { KeyObject } from 'node:crypto';
 import { constants as fsc, promises as fsp, type BigIntStats } from 'node:fs';
 import path from 'node:path';
 import { constants as bufferConstants } from 'node:buffer';
@@ -12,12 +11,11 @@ import { isTarballPath } from '../inputs/tar.js';
 import { fileState, walkModel, type FileState, type ModelFile } from '../inputs/walk.js';
 import { parseShardName, type Manifest, type Serialization } from '../manifest.js';
 import type { PolicyReport } from '../policy/evaluate.js';
-import type { SignerJson } from '../report/json.js';
+import { signerJson as toSignerJson, type SignerJson } from '../report/json.js';
 import { defaultSignaturePath, signatureNameInside } from '../sign-model.js';
 import { LEGACY_DIGESTS_PREDICATE_TYPE } from '../statement.js';
 import { ModelMismatchError, readBundle, signedManifest, verifyEnvelope, type VerifiedSigner } from '../verify-model.js';
 import { auditEvent, type AuditEvent, type AuditFacts } from './audit.js';
-import { signerJsonOf } from './signer-json.js';
 import { checkTrustChoice, decideByPolicy, PolicyFailedError, type LoadTrustOptions } from './trust-decision.js';
 import { VerificationCacheSession, type VerificationCacheOptions } from './verification-cache.js';
 
@@ -100,19 +98,17 @@ export async function openVerified(model: string, o: OpenVerifiedOptions): Promi
     const bundle = parseBundle(readBundle(signaturePath), signaturePath);
     refuseLegacy(bundle);
     let signer: VerifiedSigner;
-    let trustedKey: KeyObject | undefined;
     let policy: PolicyReport | undefined;
     if (o.policy) {
       const d = await decideByPolicy(modelPath, signaturePath, bundle, { ...o, policy: o.policy });
-      ({ signer, trustedKey } = d);
+      signer = d.signer;
       policy = d.report;
       facts.policy = { file: o.policy.file, ...(o.stage ? { stage: o.stage } : {}), report: d.report };
     } else {
       signer = verifyEnvelope(bundle, o.trust!, o.at);
-      if ('publicKey' in o.trust!) trustedKey = o.trust.publicKey;
     }
     const manifest = signedManifest(bundle);
-    const signerJson = signerJsonOf(signer, bundle, trustedKey);
+    const signerJson = toSignerJson(signer);
     Object.assign(facts, { manifest, signer: signerJson });
     const expected = checkFileSet(modelPath, signaturePath, manifest);
     const cache = o.cache ? new VerificationCacheSession(o.cache.dir, modelPath) : undefined;

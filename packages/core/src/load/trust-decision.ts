@@ -1,12 +1,10 @@
-import type { KeyObject } from 'node:crypto';
 import type { TrustedRoot } from '@sigstore/protobuf-specs';
 import type { ParsedBundle } from '../bundle.js';
 import { InputError, ModelsealError, VerificationError } from '../errors.js';
 import type { LoadedPolicy, PolicySigner } from '../policy/load.js';
 import { evaluatePolicy, type PolicyReport } from '../policy/evaluate.js';
 import { publicGoodTrustedRoot } from '../sigstore/trusted-root.js';
-import type { SignerJson } from '../report/json.js';
-import { signerJsonOf } from './signer-json.js';
+import { signerJson, type SignerJson } from '../report/json.js';
 import { verifyEnvelope, type Trust, type VerifiedSigner } from '../verify-model.js';
 
 /** What a load-time verification trusts: one trust, or a release policy (its signers, provenance and approvals). */
@@ -55,7 +53,6 @@ export function trustOfPolicySigner(s: PolicySigner, root: TrustedRoot | undefin
 /** The policy's verdict and the signer it accepted. */
 export interface PolicyDecision {
   signer: VerifiedSigner;
-  trustedKey?: KeyObject;
   report: PolicyReport;
 }
 
@@ -73,17 +70,17 @@ export async function decideByPolicy(modelPath: string, signaturePath: string, b
     ...(o.trustedRoot ? { trustedRoot: o.trustedRoot } : {}),
     ...(o.at ? { now: o.at } : {}),
   });
-  let found: { signer: VerifiedSigner; trustedKey?: KeyObject } | undefined;
+  let found: VerifiedSigner | undefined;
   for (const s of o.policy.signers) {
     try {
-      found = { signer: verifyEnvelope(bundle, trustOfPolicySigner(s, o.trustedRoot), o.at), ...(s.kind === 'key' ? { trustedKey: s.publicKey } : {}) };
+      found = verifyEnvelope(bundle, trustOfPolicySigner(s, o.trustedRoot), o.at);
       break;
     } catch (err) {
       if (!(err instanceof ModelsealError) || err.family !== 'verification') throw err;
     }
   }
-  if (!report.ok) throw new PolicyFailedError(o.policy.file, report, found && signerJsonOf(found.signer, bundle, found.trustedKey));
-  if (found) return { ...found, report };
+  if (!report.ok) throw new PolicyFailedError(o.policy.file, report, found && signerJson(found));
+  if (found) return { signer: found, report };
   // evaluatePolicy passed the signature rule, so one signer must accept the envelope.
   throw new VerificationError('POLICY_FAILED', `policy ${o.policy.file}: no policy signer accepts the signature`);
 }

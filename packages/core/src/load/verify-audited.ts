@@ -1,13 +1,12 @@
-import type { KeyObject } from 'node:crypto';
 import { parseBundle } from '../bundle.js';
 import type { HashProgress } from '../hash-model.js';
 import { resolveModelPath } from '../inputs/hf-snapshot.js';
-import type { SignerJson } from '../report/json.js';
+import { signerJson as toSignerJson, type SignerJson } from '../report/json.js';
+import { manifestDigest } from '../manifest-digest.js';
 import type { PolicyReport } from '../policy/evaluate.js';
 import { defaultSignaturePath } from '../sign-model.js';
 import { ModelMismatchError, readBundle, signedManifest, verifyEnvelope, verifyModel, type VerifyResult } from '../verify-model.js';
 import { auditEvent, type AuditEvent, type AuditFacts } from './audit.js';
-import { signerJsonOf } from './signer-json.js';
 import { checkTrustChoice, decideByPolicy, PolicyFailedError, type LoadTrustOptions } from './trust-decision.js';
 import { VerificationCacheSession, type VerificationCacheOptions } from './verification-cache.js';
 
@@ -55,19 +54,16 @@ export async function verifyModelAudited(model: string, o: AuditedVerifyOptions)
     const bytes = readBundle(signaturePath);
     const bundle = parseBundle(bytes, signaturePath);
     let result: VerifyResult;
-    let trustedKey: KeyObject | undefined;
     let policy: PolicyReport | undefined;
     let cache: VerificationCacheSession | undefined;
     if (o.policy) {
       const d = await decideByPolicy(modelPath, signaturePath, bundle, { ...o, policy: o.policy });
       const manifest = signedManifest(bundle);
-      result = { modelName: manifest.modelName, rootDigest: manifest.rootDigest, signer: d.signer, manifest };
-      trustedKey = d.trustedKey;
+      result = { modelName: manifest.modelName, rootDigest: manifest.rootDigest, manifestDigest: manifestDigest(manifest), signer: d.signer, manifest, warnings: [...d.report.warnings], notCovered: [], unsignedFiles: [], reused: 0 };
       policy = d.report;
       facts.policy = { file: o.policy.file, ...(o.stage ? { stage: o.stage } : {}), report: d.report };
     } else {
       const trust = o.trust!;
-      if ('publicKey' in trust) trustedKey = trust.publicKey;
       cache = o.cache ? new VerificationCacheSession(o.cache.dir, modelPath) : undefined;
       result = await verifyModel(modelPath, {
         trust,
@@ -82,7 +78,7 @@ export async function verifyModelAudited(model: string, o: AuditedVerifyOptions)
         .catch((err: unknown) => {
           // The signature held but the model did not match: the failure event still says who signed what.
           if (err instanceof ModelMismatchError) {
-            Object.assign(facts, { manifest: signedManifest(bundle), signer: signerJsonOf(verifyEnvelope(bundle, trust, o.at), bundle, trustedKey) });
+            Object.assign(facts, { manifest: signedManifest(bundle), signer: toSignerJson(verifyEnvelope(bundle, trust, o.at)) });
           }
           throw err;
         })
@@ -92,7 +88,7 @@ export async function verifyModelAudited(model: string, o: AuditedVerifyOptions)
       // Only now, verified, may the fresh digests be remembered.
       cache?.commit();
     }
-    const signerJson = signerJsonOf(result.signer, bundle, trustedKey);
+    const signerJson = toSignerJson(result.signer);
     Object.assign(facts, { manifest: result.manifest, signer: signerJson });
     out = {
       ...result,
@@ -100,7 +96,7 @@ export async function verifyModelAudited(model: string, o: AuditedVerifyOptions)
       signerJson,
       ...(policy ? { policy } : {}),
       ...(facts.cache ? { cache: facts.cache } : {}),
-      warnings: o.policy && o.cache ? ['the verification cache is not used with a policy: the policy evaluation hashes the model itself'] : (cache?.warnings ?? []),
+      warnings: [...result.warnings, ...(o.policy && o.cache ? ['the verification cache is not used with a policy: the policy evaluation hashes the model itself'] : []), ...(cache?.warnings ?? [])],
       event: auditEvent(facts),
     };
   } catch (err) {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { LIMITS, readBoundedFile } from '../limits.js';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,7 +39,10 @@ let validator: Validator | undefined;
 function validate(): Validator {
   if (!validator) {
     const { Ajv } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
-    validator = new Ajv({ allErrors: true, strict: false }).compile(JSON.parse(readFileSync(POLICY_SCHEMA_PATH, 'utf8'))) as Validator;
+    validator = new Ajv({ allErrors: true, strict: false }).compile(
+      // required, not read by path: a bundler (the GitHub Action's) can then inline the schema
+      createRequire(import.meta.url)('../../schemas/policy-v1.schema.json') as object,
+    ) as Validator;
   }
   return validator;
 }
@@ -85,17 +88,15 @@ function loadSigner(s: SignerSpec, dir: string, file: string): PolicySigner {
 
 /** Reads a YAML or JSON policy, validates it, and loads every key and CA it names. */
 export function loadPolicy(file: string): LoadedPolicy {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new InputError('POLICY_UNREADABLE', `${file}: cannot read policy (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
-  }
+  const text = readBoundedFile(file, { limit: LIMITS.policyBytes, what: 'policy', notFoundCode: 'POLICY_UNREADABLE', tooLargeCode: 'POLICY_TOO_LARGE' }).toString('utf8');
+  const json = /\.json$/i.test(file);
   let doc: unknown;
   try {
-    doc = /\.json$/i.test(file) ? JSON.parse(text) : parseYaml(text, { uniqueKeys: true });
+    if (json) JSON.parse(text); // strict JSON syntax first
+    // Then through the YAML parser (JSON is YAML 1.2) for its duplicate-key check: JSON.parse keeps the last of two keys silently.
+    doc = parseYaml(text, { uniqueKeys: true, maxAliasCount: 100 });
   } catch (err) {
-    throw new InputError('POLICY_INVALID', `${file}: not valid ${/\.json$/i.test(file) ? 'JSON' : 'YAML'} (${(err as Error).message.split('\n')[0]})`, { cause: err });
+    throw new InputError('POLICY_INVALID', `${file}: not valid ${json ? 'JSON' : 'YAML'} (${(err as Error).message.split('\n')[0]})`, { cause: err });
   }
   const v = validate();
   if (!v(doc)) throw schemaError(file, v.errors ?? []);

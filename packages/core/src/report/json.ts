@@ -8,6 +8,7 @@ import type { ManifestDifferences } from '../compare.js';
 import { ModelsealError } from '../errors.js';
 import type { KeyType } from '../keys.js';
 import type { Manifest, Serialization } from '../manifest.js';
+import type { VerifiedSigner } from '../verify-model.js';
 
 export const OUTPUT_VERSION = 1;
 
@@ -43,8 +44,9 @@ export interface ModelJson {
 
 /** Who signed, as verified. The same object in verify, policy reports, attestation listings and audit events. */
 export type SignerJson =
-  | { kind: 'key'; keyType: KeyType; fingerprint: string; publicKeySha256: string }
-  | { kind: 'certificate'; keyType: KeyType; publicKeySha256: string; subject: string; issuer: string; certificateSha256: string; chain: string[] }
+  /** keyType and publicKeySha256 are absent only in unverified listings, where the bundle carries just the key's hint */
+  | { kind: 'key'; keyType?: KeyType; fingerprint: string; publicKeySha256?: string }
+  | { kind: 'certificate'; keyType: KeyType | 'unknown'; publicKeySha256: string; subject: string; issuer: string; certificateSha256: string; chain: string[] }
   | {
       kind: 'keyless';
       keyType: KeyType | 'unknown';
@@ -95,7 +97,48 @@ export function modelJson(m: Manifest, manifestDigest?: string): ModelJson {
 
 /** A failure as JSON: the same envelope as success, with `ok: false` and the error. */
 export function failureJson(command: string, err: unknown, extra: Record<string, unknown> = {}): OutcomeJson & Record<string, unknown> {
-  return { version: OUTPUT_VERSION, command, ok: false, ...extra, warnings: [], error: errorJson(err) };
+  const details = err instanceof ModelsealError ? (err.details ?? {}) : {};
+  const verifies = command === 'verify' || command === 'pull' || command === 'exec';
+  const base = { version: OUTPUT_VERSION, command, ok: false, ...(verifies ? { verified: false } : {}), warnings: [] as string[] };
+  return { ...base, ...details, ...extra, error: errorJson(err) } as OutcomeJson & Record<string, unknown>;
 }
 
 export type DifferencesJson = ManifestDifferences;
+
+const unixToIso = (s: string | undefined) => (s && /^[0-9]+$/.test(s) ? new Date(Number(s) * 1000).toISOString() : undefined);
+
+/** The one JSON form of a verified signer. */
+export function signerJson(s: VerifiedSigner): SignerJson {
+  if (s.kind === 'key') return { kind: 'key', keyType: s.keyType, fingerprint: s.fingerprint, publicKeySha256: s.publicKeySha256 };
+  if (s.kind === 'certificate') {
+    return { kind: 'certificate', keyType: s.keyType, publicKeySha256: s.publicKeySha256, subject: s.subject, issuer: s.issuer, certificateSha256: s.fingerprint.replace(/:/g, '').toLowerCase(), chain: s.chain };
+  }
+  const id = s.identity;
+  const github: NonNullable<Extract<SignerJson, { kind: 'keyless' }>['github']> = {};
+  if (id.sourceRepositoryURI) github.repository = id.sourceRepositoryURI.replace(/^https:\/\/github\.com\//, '');
+  if (id.sourceRepositoryRef) github.ref = id.sourceRepositoryRef;
+  if (id.sourceRepositoryDigest) github.sha = id.sourceRepositoryDigest;
+  if (id.buildConfigURI) github.workflow = id.buildConfigURI;
+  if (id.runInvocationURI) github.runUrl = id.runInvocationURI;
+  if (id.runnerEnvironment) github.runnerEnvironment = id.runnerEnvironment;
+  if (id.buildTrigger) github.trigger = id.buildTrigger;
+  const signedAt = unixToIso(s.signedAt);
+  return {
+    kind: 'keyless',
+    keyType: s.keyType,
+    publicKeySha256: s.publicKeySha256,
+    identity: id.subjectAlternativeName,
+    issuer: id.issuer,
+    certificateSha256: s.certificateSha256,
+    ...(Object.keys(github).length ? { github } : {}),
+    ...(signedAt ? { signedAt } : {}),
+    tlog: s.tlog.map((t) => ({ logIndex: t.logIndex, ...(unixToIso(t.integratedTime) ? { integratedTime: unixToIso(t.integratedTime)! } : {}), ...(t.logId ? { logId: t.logId } : {}) })),
+  };
+}
+
+/** One line naming a signer, for human output. */
+export function describeSigner(s: VerifiedSigner): string {
+  if (s.kind === 'key') return `key ${s.fingerprint.slice(0, 16)}… (${s.keyType})`;
+  if (s.kind === 'certificate') return `certificate "${s.subject}"`;
+  return `${s.identity.subjectAlternativeName} (${s.identity.issuer})`;
+}

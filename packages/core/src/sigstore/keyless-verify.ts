@@ -1,7 +1,9 @@
 import { bundleFromJSON } from '@sigstore/bundle';
 import type { TrustedRoot } from '@sigstore/protobuf-specs';
 import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
+import { createHash, X509Certificate as NodeX509 } from 'node:crypto';
 import type { ParsedBundle } from '../bundle.js';
+import { keyTypeOf, spkiSha256, type KeyType } from '../keys.js';
 import { VerificationError } from '../errors.js';
 import { certificateIdentity, matchIdentity, type CertificateIdentity, type IdentityPolicy } from './identity.js';
 
@@ -15,6 +17,12 @@ export interface KeylessSigner {
   identity: CertificateIdentity;
   /** when the signature was logged or timestamped (Unix seconds), the latest verified */
   signedAt?: string;
+  /** SHA-256 of the ephemeral key's SPKI, and of the Fulcio certificate (DER) */
+  publicKeySha256: string;
+  certificateSha256: string;
+  keyType: KeyType | 'unknown';
+  /** the Rekor entries that were verified */
+  tlog: Array<{ logIndex: string; integratedTime?: string; logId?: string }>;
 }
 
 /** sigstore-js error codes, mapped to ours so that every failure names its cause. */
@@ -58,5 +66,28 @@ export function verifyKeyless(b: ParsedBundle, trust: KeylessTrust): KeylessSign
   const identity = certificateIdentity(leaf);
   matchIdentity(identity, trust.policy);
   const times = b.tlogEntries.map((t) => (t as { integratedTime?: string }).integratedTime).filter((x): x is string => typeof x === 'string');
-  return { kind: 'keyless', identity, ...(times.length ? { signedAt: times.sort().at(-1)! } : {}) };
+  const cert = new NodeX509(leaf);
+  let keyType: KeyType | 'unknown' = 'unknown';
+  try {
+    keyType = keyTypeOf(cert.publicKey, 'Fulcio certificate');
+  } catch {
+    // Fulcio may issue for key types modelseal does not sign with (RSA): sigstore-js verified it already.
+  }
+  const tlog = b.tlogEntries.map((t) => {
+    const e = t as { logIndex?: unknown; integratedTime?: unknown; logId?: { keyId?: unknown } };
+    return {
+      logIndex: String(e.logIndex ?? ''),
+      ...(typeof e.integratedTime === 'string' ? { integratedTime: e.integratedTime } : {}),
+      ...(typeof e.logId?.keyId === 'string' ? { logId: e.logId.keyId } : {}),
+    };
+  });
+  return {
+    kind: 'keyless',
+    identity,
+    ...(times.length ? { signedAt: times.sort((x, y) => Number(x) - Number(y)).at(-1)! } : {}),
+    publicKeySha256: spkiSha256(cert.publicKey),
+    certificateSha256: createHash('sha256').update(leaf).digest('hex'),
+    keyType,
+    tlog,
+  };
 }

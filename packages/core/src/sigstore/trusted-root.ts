@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { LIMITS, parseJsonBounded, readBoundedFile } from '../limits.js';
 import { createRequire } from 'node:module';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
 import { InputError } from '../errors.js';
@@ -18,17 +18,17 @@ export function publicGoodTrustedRoot(): TrustedRoot {
 }
 
 export function loadTrustedRoot(file: string): TrustedRoot {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    throw new InputError('BAD_TRUSTED_ROOT', `${file}: cannot read trusted root (${(err as Error).message})`, { cause: err });
-  }
+  const bytes = readBoundedFile(file, { limit: LIMITS.trustedRootBytes, what: 'trusted root', notFoundCode: 'BAD_TRUSTED_ROOT' });
+  const json = parseJsonBounded(bytes, file, 'BAD_TRUSTED_ROOT');
   const mt = (json as { mediaType?: unknown })?.mediaType;
   if (typeof mt !== 'string' || !mt.startsWith('application/vnd.dev.sigstore.trustedroot')) {
     throw new InputError('BAD_TRUSTED_ROOT', `${file}: not a Sigstore trusted root (mediaType ${JSON.stringify(mt)})`);
   }
-  return TrustedRoot.fromJSON(json);
+  try {
+    return TrustedRoot.fromJSON(json);
+  } catch (err) {
+    throw new InputError('BAD_TRUSTED_ROOT', `${file}: not a valid trusted root (${(err as Error).message})`, { cause: err });
+  }
 }
 
 export interface RefreshOptions {

@@ -1,0 +1,26 @@
+import { ModelsealError, printable } from '@modelseal/core';
+
+/**
+ * What the running command is and whether it was asked for JSON, set by a
+ * commander hook before each action, so that the one error path in main.ts
+ * can print the failure in the form the caller asked for.
+ */
+export const invocation = { command: '', json: false };
+
+/** The one JSON object a command prints on stdout. */
+export function printJson(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+/** Human-readable notes on stderr, never on stdout (which scripts read). */
+export function printWarnings(warnings: readonly string[]): void {
+  for (const w of warnings) process.stderr.write(`modelseal: warning: ${printable(w)}\n`);
+}
+
+/** A value that lists flags: `--x a --x b` collects ['a', 'b'] (never swallows the positional model argument). */
+export const collect = (v: string, prev: string[] = []): string[] => [...prev, v];
+
+/** Adds facts to a failure's JSON (the one failure object main.ts prints), e.g. the registry reference. */
+export function attachDetails(err: unknown, extra: Record<string, unknown>): void {
+  if (err instanceof ModelsealError) err.details = { ...err.details, ...extra };
+}

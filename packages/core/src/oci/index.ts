@@ -1,0 +1,14 @@
+export * from './reference.js';
+export * from './media-types.js';
+export { resolveCredentials, type Credentials, type CredentialOptions } from './credentials.js';
+export { parseChallenge, type Challenge } from './challenge.js';
+export { RegistryClient, sha256Digest, type ClientOptions } from './client.js';
+export { RegistryError } from './errors.js';
+export { listReferrers, fallbackTag, addToFallbackIndex } from './referrers.js';
+export { attachBundle, readBundles, bundlePredicateType, type ReferredBundle } from './bundle-referrer.js';
+export { parseModelManifest, modelConfig, modelManifest, layerFor, type ModelLayer } from './modelpack.js';
+export { clientFor, fetchModelManifest, signatureCandidates, type RegistryOptions, type RemoteModel } from './remote-model.js';
+export { pushModel, type PushOptions, type PushResult } from './push.js';
+export { pullModel, PolicyFailedError, type PullOptions, type PullResult } from './pull.js';
+export { verifyOci, NO_DOWNLOAD_PROVES, NO_DOWNLOAD_DOES_NOT_PROVE, type VerifyOciOptions, type VerifyOciResult } from './verify-oci.js';
+export { ociAttestations, listOciAttestations, type OciAttestationRow } from './attestations.js';

@@ -1,0 +1,37 @@
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadCertificates, ModelsealError, parseBundle, verifyEnvelope } from '@modelseal/core';
+
+/**
+ * Inputs the fuzzer (`npm run fuzz`, test/fuzz/) found crashing, kept as
+ * regression cases: each must now end in a coded error.
+ */
+const ROOT = path.resolve(import.meta.dirname, '..');
+const DIR = path.join(ROOT, 'test/fuzz/regressions');
+const FIXTURES = path.resolve(ROOT, '../shared/fixtures/model_signing');
+const files = readdirSync(DIR).filter((f) => f.endsWith('.bin')).sort();
+
+describe('fuzz regressions', () => {
+  // Found in 30 s on the code before the fix: a mutated keyUsage extension in a
+  // bundle certificate threw "not a bit string" / "invalid bit string" from the DER parser.
+  it.each(files.filter((f) => f.startsWith('bundle.')))('%s: a malformed certificate extension is CERT_BAD_EXTENSION', (f) => {
+    const b = parseBundle(readFileSync(path.join(DIR, f)));
+    const ca = loadCertificates(path.join(FIXTURES, 'keys/certificate/ca-cert.pem'));
+    let err: unknown;
+    try {
+      verifyEnvelope(b, { certificateAuthorities: ca });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ModelsealError);
+    expect((err as ModelsealError).code).toBe('CERT_BAD_EXTENSION');
+  });
+
+  it('the fuzz harness replays every regression input without a finding', () => {
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'test/fuzz/run.mjs'), '--replay'], { encoding: 'utf8', cwd: ROOT });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain(`replay: ${files.length} inputs, 0 failing`);
+  });
+});
