@@ -19,7 +19,7 @@ const opt = (name, dflt) => (args.includes(name) ? Number(args[args.indexOf(name
 const RUNS = opt('--runs', 5);
 const GiB = 1 << 30;
 const MiB = 1 << 20;
-const core = await import(path.join(ROOT, 'packages/core/dist/index.js'));
+const core = await import(path.join(ROOT, 'packages/core/dist/internals.js'));
 
 // ---- child: one measured operation, prints {secs, rssMiB, bytes} -------------
 if (process.env.LOAD_BENCH_CHILD) {

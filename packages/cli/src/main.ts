@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { exitCodeFor, failureJson, InputError, ModelsealError, printable } from '@modelseal/core';
+import { exitCodeFor, failureJson, InputError, ModelsealError, printable } from '@modelseal/core/internals';
 import { Command, CommanderError } from 'commander';
 import { hashCommand } from './commands/hash.js';
 import { keygenCommand } from './commands/keygen.js';

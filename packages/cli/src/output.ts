@@ -1,4 +1,4 @@
-import { ModelsealError, printable } from '@modelseal/core';
+import { ModelsealError, printable } from '@modelseal/core/internals';
 
 /**
  * What the running command is and whether it was asked for JSON, set by a

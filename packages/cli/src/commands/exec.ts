@@ -4,7 +4,7 @@ import path from 'node:path';
 import {
   appendAuditEvent, hasTrust, InputError, loadPolicy, loadTrustedRoot, trustFromSpec, verifyModelAudited,
   type AuditedVerifyOptions, type TrustSpec,
-} from '@modelseal/core';
+} from '@modelseal/core/internals';
 import { Command } from 'commander';
 
 interface Flags extends TrustSpec {

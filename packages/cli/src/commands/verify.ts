@@ -1,7 +1,7 @@
 import {
   evaluatePolicy, hasTrust, InputError, loadPolicy, loadTrustedRoot, policyReportJson, printable, trustFromSpec, VerificationError, verifyModel, verifyResultJson,
   type PolicyReport, type TrustSpec, type VerifyResult,
-} from '@modelseal/core';
+} from '@modelseal/core/internals';
 import { Command } from 'commander';
 import { collect, printJson, printWarnings } from '../output.js';
 import { progressBar } from '../progress.js';

@@ -7,11 +7,13 @@ import { keyTypeOf, spkiSha256, type KeyType } from '../keys.js';
 import { VerificationError } from '../errors.js';
 import { certificateIdentity, matchIdentity, type CertificateIdentity, type IdentityPolicy } from './identity.js';
 
+/** Keyless verification trusts a Sigstore root (Fulcio, Rekor, CT logs, TSAs) and an identity policy. */
 export interface KeylessTrust {
   trustedRoot: TrustedRoot;
   policy: IdentityPolicy;
 }
 
+/** A keyless signer, as verified: the identity from the Fulcio certificate and when it signed. */
 export interface KeylessSigner {
   kind: 'keyless';
   identity: CertificateIdentity;
