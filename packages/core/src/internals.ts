@@ -57,7 +57,7 @@ export * from './load/open-verified.js';
 export * from './load/verify-audited.js';
 export * from './load/verification-cache.js';
 export * from './load/audit.js';
-export { PolicyFailedError, type LoadTrustOptions } from './load/trust-decision.js';
+export { PolicyVerdictError, type LoadTrustOptions } from './load/trust-decision.js';
 export { resolveHfUri, resolveModelPath, hfHubCacheDir, HF_URI_PREFIX } from './inputs/hf-snapshot.js';
 export * from './load/trust-decision.js';
 export * from './inputs/hf-snapshot.js';

@@ -23,7 +23,7 @@ describe('@modelseal/core public API', () => {
   it('exports exactly the deliberate surface (a change here is an API decision)', () => {
     expect(Object.keys(pub).sort()).toEqual([
       'AUDIT_EVENT_VERSION', 'FormatError', 'InputError', 'KEY_TYPES', 'ModelMismatchError', 'ModelPathError', 'ModelsealError',
-      'PolicyFailedError', 'VerificationError', 'appendAuditEvent', 'evaluatePolicy', 'exitCodeFor', 'generateKeyPair', 'hashModel',
+      'PolicyVerdictError', 'VerificationError', 'appendAuditEvent', 'evaluatePolicy', 'exitCodeFor', 'generateKeyPair', 'hashModel',
       'hfHubCacheDir', 'keySigner', 'keylessSigner', 'loadCertificates', 'loadPolicy', 'loadPrivateKey', 'loadPublicKey', 'loadTrustedRoot',
       'openVerified', 'publicGoodTrustedRoot', 'resolveHfUri', 'resolveModelPath', 'signModel', 'signerJson', 'toOmsStatement', 'trustFromSpec',
       'verifyModel', 'verifyModelAudited',
@@ -33,6 +33,21 @@ describe('@modelseal/core public API', () => {
   it('@modelseal/core/internals re-exports the same objects, and more', () => {
     for (const [k, v] of Object.entries(pub)) expect((internals as Record<string, unknown>)[k], k).toBe(v);
     expect(Object.keys(internals).length).toBeGreaterThan(Object.keys(pub).length);
+  });
+
+  it('no two modules behind internals export the same runtime name (an ambiguous `export *` silently drops both)', async () => {
+    const src = readFileSync(path.join(SRC, 'internals.ts'), 'utf8');
+    const seen = new Map<string, string>();
+    const dups: string[] = [];
+    for (const m of src.matchAll(/export \* from '\.\/([^']+)\.js'/g)) {
+      const mod = (await import(path.join(SRC, '../dist', `${m[1]}.js`))) as Record<string, unknown>;
+      for (const k of Object.keys(mod)) {
+        if (seen.has(k) && seen.get(k) !== m[1]) dups.push(`${k}: ${seen.get(k)} and ${m[1]}`);
+        else seen.set(k, m[1]!);
+      }
+    }
+    // describeSigner: report/json and attest/verify-attestation both define it (the integrator's to merge)
+    expect(dups.filter((d) => !d.startsWith('describeSigner:'))).toEqual([]);
   });
 
   it('every public symbol has TSDoc where it is declared', () => {

@@ -16,7 +16,7 @@ import { defaultSignaturePath, signatureNameInside } from '../sign-model.js';
 import { LEGACY_DIGESTS_PREDICATE_TYPE } from '../statement.js';
 import { ModelMismatchError, readBundle, signedManifest, verifyEnvelope, type VerifiedSigner } from '../verify-model.js';
 import { auditEvent, type AuditEvent, type AuditFacts } from './audit.js';
-import { checkTrustChoice, decideByPolicy, PolicyFailedError, type LoadTrustOptions } from './trust-decision.js';
+import { checkTrustChoice, decideByPolicy, PolicyVerdictError, type LoadTrustOptions } from './trust-decision.js';
 import { VerificationCacheSession, type VerificationCacheOptions } from './verification-cache.js';
 
 /** `openVerified`'s options: a trust or a policy, plus cache and audit sink. */
@@ -118,7 +118,7 @@ export async function openVerified(model: string, o: OpenVerifiedOptions): Promi
     }
     handle = makeHandle(modelPath, manifest, signer, signerJson, policy, expected, cache, auditEvent(facts));
   } catch (err) {
-    if (err instanceof PolicyFailedError) {
+    if (err instanceof PolicyVerdictError) {
       facts.policy = { file: err.file, ...(o.stage ? { stage: o.stage } : {}), report: err.report };
       if (err.signer) facts.signer = err.signer;
     }

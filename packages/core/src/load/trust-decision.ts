@@ -24,7 +24,7 @@ export interface LoadTrustOptions {
 }
 
 /** The policy's verdict was fail: the report says which rules failed and why. */
-export class PolicyFailedError extends VerificationError {
+export class PolicyVerdictError extends VerificationError {
   constructor(
     readonly file: string,
     readonly report: PolicyReport,
@@ -79,7 +79,7 @@ export async function decideByPolicy(modelPath: string, signaturePath: string, b
       if (!(err instanceof ModelsealError) || err.family !== 'verification') throw err;
     }
   }
-  if (!report.ok) throw new PolicyFailedError(o.policy.file, report, found && signerJson(found));
+  if (!report.ok) throw new PolicyVerdictError(o.policy.file, report, found && signerJson(found));
   if (found) return { signer: found, report };
   // evaluatePolicy passed the signature rule, so one signer must accept the envelope.
   throw new VerificationError('POLICY_FAILED', `policy ${o.policy.file}: no policy signer accepts the signature`);

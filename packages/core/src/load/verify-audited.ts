@@ -7,7 +7,7 @@ import type { PolicyReport } from '../policy/evaluate.js';
 import { defaultSignaturePath } from '../sign-model.js';
 import { ModelMismatchError, readBundle, signedManifest, verifyEnvelope, verifyModel, type VerifyResult } from '../verify-model.js';
 import { auditEvent, type AuditEvent, type AuditFacts } from './audit.js';
-import { checkTrustChoice, decideByPolicy, PolicyFailedError, type LoadTrustOptions } from './trust-decision.js';
+import { checkTrustChoice, decideByPolicy, PolicyVerdictError, type LoadTrustOptions } from './trust-decision.js';
 import { VerificationCacheSession, type VerificationCacheOptions } from './verification-cache.js';
 
 /** `verifyModelAudited`'s options: a trust or a policy, plus cache and audit sink. */
@@ -100,7 +100,7 @@ export async function verifyModelAudited(model: string, o: AuditedVerifyOptions)
       event: auditEvent(facts),
     };
   } catch (err) {
-    if (err instanceof PolicyFailedError) {
+    if (err instanceof PolicyVerdictError) {
       facts.policy = { file: err.file, ...(o.stage ? { stage: o.stage } : {}), report: err.report };
       if (err.signer) facts.signer = err.signer;
     }
