@@ -1,7 +1,7 @@
 import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { generateKeyPair, keyFingerprint, loadPublicKey, spkiSha256 } from '@modelseal/core';
+import { generateKeyPair, keyFingerprint, loadPublicKey, spkiSha256 } from '@modelseal/core/internals';
 import { checkoutAction, runAction, type ActionRun } from './action.js';
 import { modelseal, ROOT, tmp } from './cli.js';
 

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadCertificates, ModelsealError, parseBundle, verifyEnvelope } from '@modelseal/core';
+import { loadCertificates, ModelsealError, parseBundle, verifyEnvelope } from '@modelseal/core/internals';
 
 /**
  * Inputs the fuzzer (`npm run fuzz`, test/fuzz/) found crashing, kept as

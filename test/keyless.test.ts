@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   keylessSigner, ModelMismatchError, publicGoodTrustedRoot, resolveIdentityToken, signModel, verifyModel,
   type IdentityPolicy, type KeylessSigner,
-} from '@modelseal/core';
+} from '@modelseal/core/internals';
 import { codeOf } from '../packages/core/test/helpers.js';
 import { FIXTURES, modelseal, modelsealAsync, ROOT, tmp } from './cli.js';
 import { githubToken, startSigstoreServices, type SigstoreServices } from './sigstore-services.js';

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateKeyPair, keySigner, loadPublicKey, pullModel, pushModel, signModel, verifyOci } from '@modelseal/core';
+import { generateKeyPair, keySigner, loadPublicKey, pullModel, pushModel, signModel, verifyOci } from '@modelseal/core/internals';
 import { createPrivateKey } from 'node:crypto';
 import { codeOf } from '../packages/core/test/helpers.js';
 import { tmp } from './cli.js';

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   APPROVAL_PREDICATE_V1, attachBundle, attestModel, buildApproval, buildProvenance, fallbackTag, generateKeyPair, keySigner, loadPublicKey, OCI_INDEX, OCI_MANIFEST,
   parseReference, pullModel, pushModel, RegistryClient, sha256Digest, signModel, SLSA_PROVENANCE_V1, verifyOci, type ImageManifest, type PushResult,
-} from '@modelseal/core';
+} from '@modelseal/core/internals';
 import { codeOf } from '../packages/core/test/helpers.js';
 import { modelsealAsync, ROOT, tmp } from './cli.js';
 import { blobDataPath, haveTool, REGISTRY_BIN, startRegistry, type TestRegistry } from './registry.js';

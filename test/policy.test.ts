@@ -6,7 +6,7 @@ import { createPrivateKey } from 'node:crypto';
 import {
   APPROVAL_PREDICATE_V1, attestModel, buildApproval, buildProvenance, evaluatePolicy, generateKeyPair, keylessSigner, keySigner,
   loadPolicy, SLSA_PROVENANCE_V1, signModel, type PolicyReport,
-} from '@modelseal/core';
+} from '@modelseal/core/internals';
 import { codeOf } from '../packages/core/test/helpers.js';
 import { modelsealAsync, ROOT, tmp } from './cli.js';
 import { githubToken, startSigstoreServices, type SigstoreServices } from './sigstore-services.js';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { initializeTUFRepo, tufHandlers } from '@tufjs/repo-mock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { codeOf } from '../packages/core/test/helpers.js';
-import { refreshTrustedRoot, serializeTrustedRoot } from '@modelseal/core';
+import { refreshTrustedRoot, serializeTrustedRoot } from '@modelseal/core/internals';
 import { modelsealAsync, tmp } from './cli.js';
 import { startSigstoreServices, type SigstoreServices } from './sigstore-services.js';
 

@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { exitCodeFor, hashModel, ModelsealError, verifyModel } from '@modelseal/core';
+import { exitCodeFor, hashModel, ModelsealError, verifyModel } from '@modelseal/core/internals';
 import { modelsealAsync, tmp } from '../cli.js';
 import { CORPUS, type Ctx, type Op } from './corpus.js';
 

@@ -8,7 +8,7 @@
 import { appendFileSync, readFileSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { signModel, verifyModel, type VerifyOptions } from '@modelseal/core';
+import { signModel, verifyModel, type VerifyOptions } from '@modelseal/core/internals';
 import { all, bytes, copyModel, makeKeys, tmp, writeTree, type Check, type Keys } from './harness.js';
 
 const SHARD = 1000;

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { appendFileSync, linkSync, mkdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { KeyObject } from 'node:crypto';
-import { signModel, keySigner, type HashOptions } from '@modelseal/core';
+import { signModel, keySigner, type HashOptions } from '@modelseal/core/internals';
 import { archive, dir, entry, file, gnuLong, pax } from '../../packages/core/test/tar-craft.js';
 
 /**

@@ -17,7 +17,7 @@ import { afterAll, expect } from 'vitest';
 import {
   exitCodeFor, generateKeyPair, IN_TOTO_PAYLOAD_TYPE, keySigner, loadPublicKey, ModelsealError, VerificationError,
   type KeyType, type PolicyReport, type Signer,
-} from '@modelseal/core';
+} from '@modelseal/core/internals';
 import { CLI, ROOT, tmp } from '../cli.js';
 
 export { tmp };

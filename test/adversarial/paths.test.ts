@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { linkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { computeRootDigest, compareResourceNames, signModel, verifyModel, type HashOptions } from '@modelseal/core';
+import { computeRootDigest, compareResourceNames, signModel, verifyModel, type HashOptions } from '@modelseal/core/internals';
 import { all, bytes, copyModel, makeKeys, signStatement, statementOf, tmp, writeTree, type Check, type Keys } from './harness.js';
 
 let k: Keys;

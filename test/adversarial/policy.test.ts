@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, it } from 'vitest';
-import { APPROVAL_PREDICATE_V1, attestModel, buildApproval, evaluatePolicy, LIMITS, loadPolicy, signModel } from '@modelseal/core';
+import { APPROVAL_PREDICATE_V1, attestModel, buildApproval, evaluatePolicy, LIMITS, loadPolicy, signModel } from '@modelseal/core/internals';
 import { both, bytes, makeKeys, policyBoth, tmp, writeTree, type Keys, type PolicyCheck } from './harness.js';
 
 const DAY = 86_400_000;

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { beforeAll, describe, it } from 'vitest';
 import {
   APPROVAL_PREDICATE_V1, attestModel, buildApproval, computeRootDigest, keySigner, LIMITS, signModel, verifyModel, type Trust,
-} from '@modelseal/core';
+} from '@modelseal/core/internals';
 import { all, bytes, issueLeaf, makeCa, makeKeys, signStatement, statementOf, tmp, writeTree, type Check, type Keys } from './harness.js';
 
 let d: string;

@@ -18,7 +18,7 @@ import {
   publicGoodTrustedRoot,
   signedManifest,
   verifyEnvelope,
-} from '@modelseal/core';
+} from '@modelseal/core/internals';
 import { mutateBundle, mutateBytes, mutateJsonText, mutateTar } from './mutate.mjs';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');

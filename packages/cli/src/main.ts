@@ -21,6 +21,7 @@ const COMMANDS: readonly CommandEntry[] = [
   { name: 'manifest', summary: 'merge partial manifests hashed on several machines', load: async () => [(await import('./commands/manifest.js')).manifestCommand()] },
   { name: 'push', summary: 'push a signed model to an OCI registry, with its signature and attestations as referrers', load: async () => [(await import('./commands/push.js')).pushCommand()] },
   { name: 'pull', summary: 'pull a model from an OCI registry and verify it before it lands', load: async () => [(await import('./commands/pull.js')).pullCommand()] },
+  { name: 'exec', summary: 'verify a model, then run a command (a model server) only if it verified', load: async () => [(await import('./commands/exec.js')).execCommand()] },
 ];
 
 interface CommandEntry {
@@ -91,7 +92,7 @@ export async function run(argv: string[]): Promise<number> {
     // --help and --version come here too, with exit code 0
     if (caught instanceof CommanderError && caught.exitCode === 0) return 0;
     // Loaded here, not at start-up: the command that threw has loaded it already.
-    const { exitCodeFor, failureJson, InputError, ModelsealError, printable } = await import('@modelseal/core');
+    const { exitCodeFor, failureJson, InputError, ModelsealError, printable } = await import('@modelseal/core/internals');
     const err =
       caught instanceof CommanderError
         ? new InputError(USAGE_CODES[caught.code] ?? 'USAGE', `${caught.message.replace(/^error: /, '')} (see modelseal ${helpFor(argv)}--help)`)

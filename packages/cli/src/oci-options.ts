@@ -1,4 +1,4 @@
-import { InputError, loadPolicy, trustFromSpec, type LoadedPolicy, type RegistryOptions, type Trust, type TrustSpec } from '@modelseal/core';
+import { InputError, loadPolicy, trustFromSpec, type LoadedPolicy, type RegistryOptions, type Trust, type TrustSpec } from '@modelseal/core/internals';
 import { collect } from './output.js';
 import type { Command } from 'commander';
 

@@ -1,4 +1,4 @@
-import { ModelsealError, printable } from '@modelseal/core';
+import { ModelsealError, printable } from '@modelseal/core/internals';
 
 export { invocation, printJson } from './invocation.js';
 

@@ -1,4 +1,4 @@
-import { bundleSignerJson, keylessSigner, keySigner, loadCertificates, loadPrivateKey, PUBLIC_GOOD, resolveIdentityToken, STAGING, InputError, type SerializedBundle, type Signer, type SignerJson } from '@modelseal/core';
+import { bundleSignerJson, keylessSigner, keySigner, loadCertificates, loadPrivateKey, PUBLIC_GOOD, resolveIdentityToken, STAGING, InputError, type SerializedBundle, type Signer, type SignerJson } from '@modelseal/core/internals';
 import { collect } from './output.js';
 import { Option, type Command } from 'commander';
 import { keyPassphrase } from './passphrase.js';

@@ -11,6 +11,7 @@ export type ErrorFamily =
   /** the inputs were well-formed but do not prove what was asked */
   | 'verification';
 
+/** The base of every modelseal failure: a stable UPPER_SNAKE `code`, and a `family` that decides the exit code. */
 export class ModelsealError extends Error {
   readonly code: string;
   readonly family: ErrorFamily;
@@ -46,6 +47,7 @@ export class VerificationError extends ModelsealError {
   }
 }
 
+/** The CLI exit code for an error: 1 for a verification failure, 2 for anything else (bad input, or not a ModelsealError). */
 export function exitCodeFor(err: unknown): 1 | 2 {
   if (err instanceof ModelsealError) return err.family === 'verification' ? 1 : 2;
   return 2;

@@ -15,6 +15,7 @@ export const DEFAULT_SIGNATURE_NAME = 'model.sig';
 /** Ignored by default, as model_signing does. */
 export const GIT_PATHS = ['.git', '.gitattributes', '.github', '.gitignore'] as const;
 
+/** Hashing progress: bytes hashed so far of the total to hash. */
 export interface HashProgress {
   bytesDone: number;
   bytesTotal: number;
@@ -32,6 +33,7 @@ export interface DigestSource {
   store?(file: ModelFile, serialization: Serialization, digests: string[]): void;
 }
 
+/** How to hash a model: the serialization (hash, files or shards, ignores, symlinks) and how to run (workers, progress, known digests). */
 export interface HashOptions {
   /** `sha256` (default), `blake2b` (CLI spelling `blake2` accepted) or `blake3` */
   hashType?: HashType | 'blake2';

@@ -9,7 +9,9 @@ import { InputError } from './errors.js';
 // cost every CLI start several milliseconds of table set-up.
 ed.hashes.sha512 = (m: Uint8Array) => new Uint8Array(createHash('sha512').update(m).digest());
 
+/** A signing key type: Ed25519 or ECDSA on P-256, P-384 or P-521. */
 export type KeyType = 'ed25519' | 'ecdsa-p256' | 'ecdsa-p384' | 'ecdsa-p521';
+/** Every key type modelseal signs and verifies with. */
 export const KEY_TYPES: readonly KeyType[] = ['ed25519', 'ecdsa-p256', 'ecdsa-p384', 'ecdsa-p521'];
 
 /** The hash each ECDSA curve signs with, as model_signing and the OMS spec pair them. */
@@ -70,6 +72,7 @@ function readText(file: string): string {
   return readBoundedFile(file, { limit: LIMITS.keyFileBytes, what: 'key', notFoundCode: 'KEY_UNREADABLE', tooLargeCode: 'KEY_TOO_LARGE' }).toString('utf8');
 }
 
+/** Reads a PEM public key (SPKI) file and names its type; refuses key types modelseal does not sign with. */
 export function loadPublicKey(file: string): { key: KeyObject; type: KeyType } {
   const text = readText(file);
   if (!/-----BEGIN PUBLIC KEY-----/.test(text)) {

@@ -32,6 +32,12 @@ export const LIMITS = {
   certificateFileBytes: 4 << 20,
   trustedRootBytes: 16 << 20,
   /**
+   * One verification cache file (one model): ~150 bytes per file or shard
+   * entry, so 64 MiB holds ~400k resources. A larger one is ignored (a miss),
+   * never an error: the cache only saves time.
+   */
+  verificationCacheBytes: 64 << 20,
+  /**
    * One PAX header or GNU long name in a tarball: a path and a few metadata
    * records (xattrs at most) fit in far less; tar-stream buffers the whole
    * body before reading it, so a bigger one is refused from its header.

@@ -74,6 +74,7 @@ export async function signManifest(manifest: Manifest, signer: Signer): Promise<
   return signer.createBundle(payload, IN_TOTO_PAYLOAD_TYPE);
 }
 
+/** What `signModel` signs with, how it hashes, and where the signature goes. */
 export interface SignOptions {
   signer: Signer;
   hash?: HashOptions;
@@ -81,6 +82,7 @@ export interface SignOptions {
   signaturePath?: string;
 }
 
+/** What `signModel` produced: the manifest, the bundle, and where it was written. */
 export interface SignResult {
   manifest: Manifest;
   bundle: SerializedBundle;

@@ -26,6 +26,7 @@ export function hasTrust(s: TrustSpec): boolean {
   return s.key !== undefined || (s.certificateChain?.length ?? 0) > 0 || KEYLESS_FIELDS.some((k) => s[k] !== undefined);
 }
 
+/** Turns a `TrustSpec` into the one `Trust` it names; refuses none, or more than one kind. */
 export function trustFromSpec(s: TrustSpec): Trust {
   const keyless = KEYLESS_FIELDS.some((k) => s[k] !== undefined);
   const kinds = [s.key !== undefined, (s.certificateChain?.length ?? 0) > 0, keyless].filter(Boolean).length;

@@ -13,7 +13,7 @@ import {
   toPartialManifestJson,
   type HashOptions,
   type PartialManifest,
-} from '@modelseal/core';
+} from '@modelseal/core/internals';
 import { bytes, codeOf, tempDir, writeTree } from './helpers.js';
 
 const SHARDS: HashOptions = { method: 'shards', shardSize: 1000 };

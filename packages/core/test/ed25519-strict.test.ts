@@ -1,6 +1,6 @@
 import { createPublicKey, generateKeyPairSync, sign } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { verifyBytes } from '@modelseal/core';
+import { verifyBytes } from '@modelseal/core/internals';
 
 // Ed25519 verification runs through OpenSSL plus the encoding checks of
 // @noble/ed25519's strict mode; these are the forgeries strict mode exists for.

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hashModel, parseOmsStatement, toOmsStatement } from '@modelseal/core';
+import { hashModel, parseOmsStatement, toOmsStatement } from '@modelseal/core/internals';
 import { FIXTURES } from './helpers.js';
 
 function payloadOf(dir: string): any {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   APPROVAL_PREDICATE_V1, attestModel, buildApproval, evaluatePolicy, generateKeyPair, githubAttestations, keySigner, LIMITS, loadPolicy, signModel,
-} from '@modelseal/core';
+} from '@modelseal/core/internals';
 import { codeOf, tempDir, writeTree } from './helpers.js';
 import { writeFileSync } from 'node:fs';
 

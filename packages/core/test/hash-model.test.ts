@@ -6,7 +6,7 @@ import { blake2b } from '@noble/hashes/blake2.js';
 import { blake3 } from '@noble/hashes/blake3.js';
 import tar from 'tar-stream';
 import { describe, expect, it } from 'vitest';
-import { hashModel, hashModelDetailed, ModelPathError, InputError, type Manifest } from '@modelseal/core';
+import { hashModel, hashModelDetailed, ModelPathError, InputError, type Manifest } from '@modelseal/core/internals';
 import { bytes, tempDir, writeTree } from './helpers.js';
 
 const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');

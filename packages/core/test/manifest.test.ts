@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { createManifest, FormatError, parseOmsStatement, parseShardName, toOmsStatement, type Manifest } from '@modelseal/core';
+import { createManifest, FormatError, parseOmsStatement, parseShardName, toOmsStatement, type Manifest } from '@modelseal/core/internals';
 
 const hex = (s: string) => createHash('sha256').update(s).digest('hex');
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   hashModel, layerMediaType, modelConfig, modelManifest, layerFor, parseChallenge, parseModelManifest, parseReference, resolveCredentials, sha256Digest,
   type Descriptor,
-} from '@modelseal/core';
+} from '@modelseal/core/internals';
 import { LayerDigester } from '../src/oci/layer-digest.js';
 import { bytes, tempDir, writeTree } from './helpers.js';
 

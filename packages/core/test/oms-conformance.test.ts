@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Ajv } from 'ajv';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
-import { generateKeyPair, hashModel, keySigner, loadCertificates, loadPrivateKey, parseBundle, signedManifest, signManifest, ModelsealError } from '@modelseal/core';
+import { generateKeyPair, hashModel, keySigner, loadCertificates, loadPrivateKey, parseBundle, signedManifest, signManifest, ModelsealError } from '@modelseal/core/internals';
 import { bytes, FIXTURES, tempDir, writeTree } from './helpers.js';
 
 /** The OMS v1.0 specification's own schemas and test vectors (read from ../shared, never copied). */

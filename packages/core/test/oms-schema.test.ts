@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
-import { generateKeyPair, hashModel, keySigner, loadCertificates, loadPrivateKey, signManifest } from '@modelseal/core';
+import { generateKeyPair, hashModel, keySigner, loadCertificates, loadPrivateKey, signManifest } from '@modelseal/core/internals';
 import { bytes, FIXTURES, tempDir, writeTree } from './helpers.js';
 
 const SCHEMAS = path.resolve(import.meta.dirname, '../schemas');

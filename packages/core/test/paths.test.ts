@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkRelativeName, comparePaths, compareCodePoints, normalizeIgnorePath } from '@modelseal/core';
+import { checkRelativeName, comparePaths, compareCodePoints, normalizeIgnorePath } from '@modelseal/core/internals';
 
 describe('comparePaths (model_signing canonical order)', () => {
   it('orders by path component, not by plain string', () => {

@@ -22,7 +22,7 @@ import {
   verifyModel,
   type HashType,
   type Serialization,
-} from '@modelseal/core';
+} from '@modelseal/core/internals';
 import { tempDir } from './helpers.js';
 
 /**

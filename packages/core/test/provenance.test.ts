@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { buildInfoFromGithubEnv, buildProvenance, hashModel, parseInputFlag, parseProvenance, resolveLineage, GITHUB_WORKFLOW_BUILD_TYPE } from '@modelseal/core';
+import { buildInfoFromGithubEnv, buildProvenance, hashModel, parseInputFlag, parseProvenance, resolveLineage, GITHUB_WORKFLOW_BUILD_TYPE } from '@modelseal/core/internals';
 import { tempDir, writeTree } from './helpers.js';
 
 const env = {

@@ -13,7 +13,7 @@ import {
   walkModel,
   type HashOptions,
   type Manifest,
-} from '@modelseal/core';
+} from '@modelseal/core/internals';
 import { bytes, codeOf, tempDir, writeTree } from './helpers.js';
 
 const key = createPrivateKey(generateKeyPair('ed25519').privatePem);

@@ -6,7 +6,7 @@ import {
   generateKeyPair, InputError, keySigner, loadCertificates, loadPrivateKey, loadPublicKey, ModelMismatchError,
   hashModel, preAuthEncoding, signBytes, signManifest, signModel, verifyModel, type Trust,
   LIMITS,
-} from '@modelseal/core';
+} from '@modelseal/core/internals';
 import { bytes, codeOf, FIXTURES, tempDir, writeTree } from './helpers.js';
 
 const KEYS = path.join(FIXTURES, 'keys/certificate');

@@ -2,7 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { hashModel, isUnder, ModelPathError } from '@modelseal/core';
+import { hashModel, isUnder, ModelPathError } from '@modelseal/core/internals';
 import { bytes, tempDir, writeTree } from './helpers.js';
 import { archive, dir, entry, extractWith, file, gnuLong, pax, type Extracted } from './tar-craft.js';
 

@@ -13,7 +13,7 @@ import {
   APPROVAL_PREDICATE_V1, attestModel, buildApproval, bundleText, evaluatePolicy, generateKeyPair, hashModel, hashModelDetailed, IN_TOTO_PAYLOAD_TYPE,
   keySigner, LIMITS, loadPolicy, loadPrivateKey, loadPublicKey, ModelMismatchError, parseBundle, readAttestations, signModel, verifyModel,
   type Signer, type PolicyReport,
-} from '@modelseal/core';
+} from '@modelseal/core/internals';
 import { bytes, codeOf, tempDir, writeTree } from './helpers.js';
 
 function keys(type: 'ed25519' | 'ecdsa-p256' = 'ed25519') {

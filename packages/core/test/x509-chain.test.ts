@@ -3,7 +3,7 @@ import { randomBytes, X509Certificate } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { keySigner, loadCertificates, loadPrivateKey, ModelsealError, signModel, verifyChain, verifyModel } from '@modelseal/core';
+import { keySigner, loadCertificates, loadPrivateKey, ModelsealError, signModel, verifyChain, verifyModel } from '@modelseal/core/internals';
 import { bytes, codeOf, tempDir, writeTree } from './helpers.js';
 
 /**

@@ -1205,14 +1205,14 @@ var require_util = __commonJS({
         }
         const port = url.port != null ? url.port : url.protocol === "https:" ? 443 : 80;
         let origin = url.origin != null ? url.origin : `${url.protocol || ""}//${url.hostname || ""}:${port}`;
-        let path10 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
+        let path11 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path10 && path10[0] !== "/") {
-          path10 = `/${path10}`;
+        if (path11 && path11[0] !== "/") {
+          path11 = `/${path11}`;
         }
-        return new URL(`${origin}${path10}`);
+        return new URL(`${origin}${path11}`);
       }
       if (!isHttpOrHttpsPrefixed(url.origin || url.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1663,39 +1663,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path10, origin }
+          request: { method, path: path11, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path10);
+        debuglog("sending request to %s %s/%s", method, origin, path11);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path10, origin },
+          request: { method, path: path11, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path10,
+          path11,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path10, origin }
+          request: { method, path: path11, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path10);
+        debuglog("trailers received from %s %s/%s", method, origin, path11);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path10, origin },
+          request: { method, path: path11, origin },
           error: error2
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path10,
+          path11,
           error2.message
         );
       });
@@ -1744,9 +1744,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path10, origin }
+            request: { method, path: path11, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path10);
+          debuglog("sending request to %s %s/%s", method, origin, path11);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1809,7 +1809,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path10,
+        path: path11,
         method,
         body,
         headers,
@@ -1824,11 +1824,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler) {
-        if (typeof path10 !== "string") {
+        if (typeof path11 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path10[0] !== "/" && !(path10.startsWith("http://") || path10.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path11[0] !== "/" && !(path11.startsWith("http://") || path11.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path10)) {
+        } else if (invalidPathRegex.test(path11)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1894,7 +1894,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path10, query) : path10;
+        this.path = query ? buildURL(path11, query) : path11;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -6587,7 +6587,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request) {
-      const { method, path: path10, host, upgrade, blocking, reset } = request;
+      const { method, path: path11, host, upgrade, blocking, reset } = request;
       let { body, headers, contentLength } = request;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -6668,7 +6668,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path10} HTTP/1.1\r
+      let header = `${method} ${path11} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -7197,7 +7197,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request) {
       const session = client[kHTTP2Session];
-      const { method, path: path10, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
+      const { method, path: path11, host, upgrade, expectContinue, signal, headers: reqHeaders } = request;
       let { body } = request;
       if (upgrade) {
         util.errorRequest(client, request, new Error("Upgrade not supported for H2"));
@@ -7294,7 +7294,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path10;
+      headers[HTTP2_HEADER_PATH] = path11;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -7647,9 +7647,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume2, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path10 = search ? `${pathname}${search}` : pathname;
+        const path11 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path10;
+        this.opts.path = path11;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -8888,10 +8888,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path10 = "/",
+          path: path11 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path10;
+        opts.path = origin + path11;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL5(origin);
           headers.host = host;
@@ -10863,20 +10863,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path10) {
-      if (typeof path10 !== "string") {
-        return path10;
+    function safeUrl(path11) {
+      if (typeof path11 !== "string") {
+        return path11;
       }
-      const pathSegments = path10.split("?");
+      const pathSegments = path11.split("?");
       if (pathSegments.length !== 2) {
-        return path10;
+        return path11;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path10, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path10);
+    function matchKey(mockDispatch2, { path: path11, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path11);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10898,7 +10898,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path10 }) => matchValue(safeUrl(path10), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path11 }) => matchValue(safeUrl(path11), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -10936,9 +10936,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path10, method, body, headers, query } = opts;
+      const { path: path11, method, body, headers, query } = opts;
       return {
-        path: path10,
+        path: path11,
         method,
         body,
         headers,
@@ -11401,10 +11401,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path10, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path11, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path10,
+            Path: path11,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -16283,9 +16283,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path10) {
-      for (let i = 0; i < path10.length; ++i) {
-        const code2 = path10.charCodeAt(i);
+    function validateCookiePath(path11) {
+      for (let i = 0; i < path11.length; ++i) {
+        const code2 = path11.charCodeAt(i);
         if (code2 < 32 || // exclude CTLs (0-31)
         code2 > 126 || // exclude DEL and non-ascii
         code2 === 59) {
@@ -19205,11 +19205,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path10 = opts.path;
+          let path11 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path10 = `/${path10}`;
+            path11 = `/${path11}`;
           }
-          url = new URL(util.parseOrigin(url).origin + path10);
+          url = new URL(util.parseOrigin(url).origin + path11);
         } else {
           if (!opts) {
             opts = typeof url === "object" ? url : {};
@@ -19945,8 +19945,8 @@ import { createHash as createHash2 } from "node:crypto";
 function resourceAlgorithm(s) {
   return s.method === "shards" ? `${s.hashType}-sharded-${s.shardSize}` : s.hashType;
 }
-function shardName(path10, start, end) {
-  return `${path10}:${start}:${end}`;
+function shardName(path11, start, end) {
+  return `${path11}:${start}:${end}`;
 }
 function parseShardName(name) {
   const m = /^(.*):(0|[1-9][0-9]*):(0|[1-9][0-9]*)$/s.exec(name);
@@ -20125,6 +20125,12 @@ var init_limits = __esm({
       keyFileBytes: 1 << 20,
       certificateFileBytes: 4 << 20,
       trustedRootBytes: 16 << 20,
+      /**
+       * One verification cache file (one model): ~150 bytes per file or shard
+       * entry, so 64 MiB holds ~400k resources. A larger one is ignored (a miss),
+       * never an error: the cache only saves time.
+       */
+      verificationCacheBytes: 64 << 20,
       /**
        * One PAX header or GNU long name in a tarball: a path and a few metadata
        * records (xattrs at most) fit in far less; tar-stream buffers the whole
@@ -23355,9 +23361,52 @@ var init_tar = __esm({
   }
 });
 
-// packages/core/dist/inputs/walk.js
+// packages/core/dist/inputs/hf-snapshot.js
 import { lstatSync, readdirSync, realpathSync as realpathSync2, statSync } from "node:fs";
 import path2 from "node:path";
+function hfSnapshotOf(root) {
+  const snapshots = path2.dirname(root);
+  const repoDir = path2.dirname(snapshots);
+  if (path2.basename(snapshots) !== "snapshots" || !REPO_DIR.test(path2.basename(repoDir)))
+    return void 0;
+  const blobsDir = path2.join(repoDir, "blobs");
+  try {
+    if (!lstatSync(blobsDir).isDirectory())
+      return void 0;
+  } catch {
+    return void 0;
+  }
+  return { repoDir, blobsDir };
+}
+function hfBlobTarget(snap, link) {
+  let target;
+  try {
+    target = realpathSync2(link);
+  } catch {
+    return void 0;
+  }
+  if (path2.dirname(target) !== snap.blobsDir)
+    return void 0;
+  try {
+    const st = lstatSync(target, { bigint: true });
+    return st.isFile() ? { target, stat: st } : void 0;
+  } catch {
+    return void 0;
+  }
+}
+var REPO_DIR;
+var init_hf_snapshot = __esm({
+  "packages/core/dist/inputs/hf-snapshot.js"() {
+    "use strict";
+    init_errors();
+    init_limits();
+    REPO_DIR = /^(models|datasets|spaces)--./;
+  }
+});
+
+// packages/core/dist/inputs/walk.js
+import { lstatSync as lstatSync2, readdirSync as readdirSync2, realpathSync as realpathSync3, statSync as statSync2 } from "node:fs";
+import path3 from "node:path";
 function fileState(st) {
   return { dev: st.dev, ino: st.ino, size: st.size, mtimeNs: st.mtimeNs, ctimeNs: st.ctimeNs };
 }
@@ -23389,10 +23438,10 @@ function attempt(p, fn) {
   }
 }
 function walkModel(modelPath, opts) {
-  const given = path2.resolve(modelPath);
-  const root = attempt(given, (p) => realpathSync2(p));
-  const rootStat = attempt(root, (p) => lstatSync(p, { bigint: true }));
-  const modelName = path2.basename(given);
+  const given = path3.resolve(modelPath);
+  const root = attempt(given, (p) => realpathSync3(p));
+  const rootStat = attempt(root, (p) => lstatSync2(p, { bigint: true }));
+  const modelName = path3.basename(given);
   if (rootStat.isFile()) {
     return { modelName, kind: "file", files: [regular(".", root, rootStat)] };
   }
@@ -23407,41 +23456,47 @@ function walkModel(modelPath, opts) {
     return false;
   };
   const visitedDirs = /* @__PURE__ */ new Set([root]);
+  const hf = hfSnapshotOf(root);
   const stack = [{ abs: root, name: "" }];
   while (stack.length > 0) {
     const dir = stack.pop();
     let entries;
     try {
-      entries = readdirSync(dir.abs, { withFileTypes: true, encoding: "buffer" });
+      entries = readdirSync2(dir.abs, { withFileTypes: true, encoding: "buffer" });
     } catch (err) {
       throw new ModelPathError("MODEL_UNREADABLE", `${dir.abs}: cannot list folder: ${err.message}`, { cause: err });
     }
     for (const ent of entries) {
       const base = ent.name.toString("utf8");
       if (!Buffer.from(base, "utf8").equals(ent.name)) {
-        throw new ModelPathError("BAD_FILE_NAME", `${path2.join(dir.abs, base)}: file name is not valid UTF-8; OMS manifests name files in UTF-8 (rename it)`);
+        throw new ModelPathError("BAD_FILE_NAME", `${path3.join(dir.abs, base)}: file name is not valid UTF-8; OMS manifests name files in UTF-8 (rename it)`);
       }
       const name = dir.name ? `${dir.name}/${base}` : base;
       if (ignored(name))
         continue;
-      const abs = path2.join(dir.abs, base);
+      const abs = path3.join(dir.abs, base);
       if (ent.isSymbolicLink()) {
+        const blob = hf && hfBlobTarget(hf, abs);
+        if (blob) {
+          files.push(regular(name, blob.target, blob.stat));
+          continue;
+        }
         if (!opts.allowSymlinks) {
           throw new ModelPathError("SYMLINK_REFUSED", `${abs}: is a symbolic link; symlinks are refused unless --allow-symlinks is given`);
         }
         let target;
         try {
-          target = realpathSync2(abs);
+          target = realpathSync3(abs);
         } catch (err) {
           throw new ModelPathError("BROKEN_SYMLINK", `${abs}: symbolic link does not resolve (${err.code ?? "error"})`, { cause: err });
         }
-        const rel = path2.relative(root, target);
+        const rel = path3.relative(root, target);
         if (rel === "")
           throw new ModelPathError("SYMLINK_LOOP", `${abs}: symbolic link points back to the model folder itself`);
-        if (rel.startsWith("..") || path2.isAbsolute(rel)) {
+        if (rel.startsWith("..") || path3.isAbsolute(rel)) {
           throw new ModelPathError("SYMLINK_ESCAPES_MODEL", `${abs}: symbolic link points outside the model folder (to ${target})`);
         }
-        const st = attempt(target, (p) => statSync(p, { bigint: true }));
+        const st = attempt(target, (p) => statSync2(p, { bigint: true }));
         if (st.isFile())
           files.push(regular(name, target, st));
         else if (st.isDirectory()) {
@@ -23455,9 +23510,9 @@ function walkModel(modelPath, opts) {
       } else if (ent.isDirectory()) {
         stack.push({ abs, name });
       } else if (ent.isFile()) {
-        files.push(regular(name, abs, attempt(abs, (p) => lstatSync(p, { bigint: true }))));
+        files.push(regular(name, abs, attempt(abs, (p) => lstatSync2(p, { bigint: true }))));
       } else {
-        throw new ModelPathError("BAD_FILE_TYPE", `${abs}: ${describe(attempt(abs, (p) => lstatSync(p)))}; only regular files and folders can be hashed`);
+        throw new ModelPathError("BAD_FILE_TYPE", `${abs}: ${describe(attempt(abs, (p) => lstatSync2(p)))}; only regular files and folders can be hashed`);
       }
     }
   }
@@ -23467,11 +23522,12 @@ var init_walk = __esm({
   "packages/core/dist/inputs/walk.js"() {
     "use strict";
     init_errors();
+    init_hf_snapshot();
   }
 });
 
 // packages/core/dist/hash-model.js
-import { statSync as statSync2 } from "node:fs";
+import { statSync as statSync3 } from "node:fs";
 function resourceRanges(size, shardSize) {
   if (shardSize === void 0)
     return [[0, size]];
@@ -23603,7 +23659,7 @@ async function hashFolder(modelPath, serialization, { shardSize, algorithm, only
 }
 function isFile(p) {
   try {
-    return statSync2(p).isFile();
+    return statSync3(p).isFile();
   } catch {
     return false;
   }
@@ -23629,10 +23685,10 @@ var init_hash_model = __esm({
 // packages/core/dist/atomic-write.js
 import { randomBytes } from "node:crypto";
 import { closeSync as closeSync3, fsyncSync, linkSync, openSync as openSync3, renameSync, rmSync, unlinkSync, writeSync } from "node:fs";
-import path3 from "node:path";
+import path4 from "node:path";
 function writeFileAtomic(target, data, opts = {}) {
-  const dir = path3.dirname(path3.resolve(target));
-  const tmp = path3.join(dir, `.${path3.basename(target)}.${randomBytes(6).toString("hex")}.tmp`);
+  const dir = path4.dirname(path4.resolve(target));
+  const tmp = path4.join(dir, `.${path4.basename(target)}.${randomBytes(6).toString("hex")}.tmp`);
   let fd;
   try {
     fd = openSync3(tmp, "wx", opts.mode ?? 420);
@@ -24135,7 +24191,7 @@ var init_ed25519 = __esm({
 
 // packages/core/dist/keys.js
 import { createHash as createHash3, createPrivateKey, createPublicKey, generateKeyPairSync, KeyObject } from "node:crypto";
-import { statSync as statSync3 } from "node:fs";
+import { statSync as statSync4 } from "node:fs";
 function keyTypeOf(key, where) {
   if (key.asymmetricKeyType === "ed25519")
     return "ed25519";
@@ -24204,7 +24260,7 @@ function loadPrivateKey(file, passphrase) {
       throw new InputError("KEY_PASSWORD_WRONG", `${file}: cannot decrypt key (wrong passphrase?)`, { cause: err });
     throw new InputError("BAD_KEY", `${file}: not a valid private key (${err.message})`, { cause: err });
   }
-  const mode = statSync3(file).mode;
+  const mode = statSync4(file).mode;
   return { key, publicKey: createPublicKey(key), type: keyTypeOf(key, file), looseMode: (mode & 63) !== 0 };
 }
 function ed25519Secret(key) {
@@ -27572,15 +27628,15 @@ var require_certificate = __commonJS({
       sort() {
         const leafCert = this.untrustedCert;
         let paths = this.buildPaths(leafCert);
-        paths = paths.filter((path11) => path11.some((cert) => this.trustedCerts.includes(cert)));
+        paths = paths.filter((path12) => path12.some((cert) => this.trustedCerts.includes(cert)));
         if (paths.length === 0) {
           throw new error_1.VerificationError({
             code: "CERTIFICATE_ERROR",
             message: "no trusted certificate path found"
           });
         }
-        const path10 = paths.reduce((prev, curr) => prev.length < curr.length ? prev : curr);
-        return [leafCert, ...path10].slice(0, -1);
+        const path11 = paths.reduce((prev, curr) => prev.length < curr.length ? prev : curr);
+        return [leafCert, ...path11].slice(0, -1);
       }
       // Recursively build all possible paths from the leaf to the root
       buildPaths(certificate) {
@@ -27639,30 +27695,30 @@ var require_certificate = __commonJS({
         });
         return issuers;
       }
-      checkPath(path10) {
-        if (path10.length < 1) {
+      checkPath(path11) {
+        if (path11.length < 1) {
           throw new error_1.VerificationError({
             code: "CERTIFICATE_ERROR",
             message: "certificate chain must contain at least one certificate"
           });
         }
-        const validCAs = path10.slice(1).every((cert) => cert.isCA);
+        const validCAs = path11.slice(1).every((cert) => cert.isCA);
         if (!validCAs) {
           throw new error_1.VerificationError({
             code: "CERTIFICATE_ERROR",
             message: "intermediate certificate is not a CA"
           });
         }
-        for (let i = path10.length - 2; i >= 0; i--) {
-          if (!path10[i].issuer.equals(path10[i + 1].subject)) {
+        for (let i = path11.length - 2; i >= 0; i--) {
+          if (!path11[i].issuer.equals(path11[i + 1].subject)) {
             throw new error_1.VerificationError({
               code: "CERTIFICATE_ERROR",
               message: "incorrect certificate name chaining"
             });
           }
         }
-        for (let i = 0; i < path10.length; i++) {
-          const cert = path10[i];
+        for (let i = 0; i < path11.length; i++) {
+          const cert = path11[i];
           if (cert.extBasicConstraints?.isCA) {
             const pathLength = cert.extBasicConstraints.pathLenConstraint;
             if (pathLength !== void 0 && pathLength < i - 1) {
@@ -27766,13 +27822,13 @@ var require_key = __commonJS({
       return { key: key.publicKey };
     }
     function verifyCertificate(leaf, timestamps, trustMaterial) {
-      let path10 = [];
+      let path11 = [];
       timestamps.forEach((timestamp) => {
-        path10 = (0, certificate_1.verifyCertificateChain)(timestamp, leaf, trustMaterial.certificateAuthorities);
+        path11 = (0, certificate_1.verifyCertificateChain)(timestamp, leaf, trustMaterial.certificateAuthorities);
       });
       return {
-        scts: (0, sct_1.verifySCTs)(path10[0], path10[1], trustMaterial.ctlogs),
-        signer: getSigner(path10[0])
+        scts: (0, sct_1.verifySCTs)(path11[0], path11[1], trustMaterial.ctlogs),
+        signer: getSigner(path11[0])
       };
     }
     function getSigner(cert) {
@@ -29404,7 +29460,7 @@ function verifyChain(leaf, intermediates, anchors, at) {
   if (eku && eku.length > 0 && !eku.includes(CODE_SIGNING_EKU)) {
     throw new VerificationError("CERT_KEY_USAGE", `signing certificate (${leaf.subject}) is not for code signing (EKU ${eku.join(", ")})`);
   }
-  const path10 = [leaf];
+  const path11 = [leaf];
   let current = leaf;
   let below = 0;
   for (let depth = 0; depth <= MAX_CHAIN_DEPTH; depth++) {
@@ -29412,7 +29468,7 @@ function verifyChain(leaf, intermediates, anchors, at) {
       throw new VerificationError("CERT_EXPIRED", `certificate "${current.subject}" is not valid at ${at.toISOString()} (valid ${current.validFrom} to ${current.validTo})`);
     }
     if (anchors.some((a) => a.fingerprint256 === current.fingerprint256))
-      return path10;
+      return path11;
     const anchor = anchors.find((a) => nameChains(a, current) && signs(a, current));
     if (anchor) {
       if (!validAt(anchor, at))
@@ -29423,10 +29479,10 @@ function verifyChain(leaf, intermediates, anchors, at) {
         throw new VerificationError("CERT_NOT_CA", `trusted certificate "${anchor.subject}" is not a CA`);
       }
       checkIssuerUse(anchor, f2, below, "trusted certificate");
-      path10.push(anchor);
-      return path10;
+      path11.push(anchor);
+      return path11;
     }
-    const next = intermediates.find((c) => c !== current && !path10.includes(c) && nameChains(c, current) && signs(c, current));
+    const next = intermediates.find((c) => c !== current && !path11.includes(c) && nameChains(c, current) && signs(c, current));
     if (!next) {
       const byKeyOnly = [...anchors, ...intermediates].find((c) => c !== current && signs(c, current));
       if (byKeyOnly) {
@@ -29438,7 +29494,7 @@ function verifyChain(leaf, intermediates, anchors, at) {
     if (!f.ca)
       throw new VerificationError("CERT_NOT_CA", `certificate "${next.subject}" issued "${current.subject}" but is not a CA`);
     checkIssuerUse(next, f, below, "intermediate certificate");
-    path10.push(next);
+    path11.push(next);
     if (!selfIssued(next))
       below++;
     current = next;
@@ -29506,8 +29562,8 @@ var init_compare = __esm({
 
 // packages/core/dist/sign-model.js
 import { createPublicKey as createPublicKey2 } from "node:crypto";
-import { statSync as statSync4 } from "node:fs";
-import path4 from "node:path";
+import { statSync as statSync5 } from "node:fs";
+import path5 from "node:path";
 function keySigner(privateKey, certificateChain) {
   if (certificateChain?.length) {
     const leafKey = certificateChain[0].publicKey.export({ type: "spki", format: "der" });
@@ -29532,16 +29588,16 @@ function keySigner(privateKey, certificateChain) {
 function defaultSignaturePath(modelPath) {
   let isDir = false;
   try {
-    isDir = statSync4(modelPath).isDirectory();
+    isDir = statSync5(modelPath).isDirectory();
   } catch {
   }
-  return isDir ? path4.join(modelPath, DEFAULT_SIGNATURE_NAME) : `${modelPath}.sig`;
+  return isDir ? path5.join(modelPath, DEFAULT_SIGNATURE_NAME) : `${modelPath}.sig`;
 }
 function signatureNameInside(modelPath, signaturePath) {
-  const rel = path4.relative(path4.resolve(modelPath), path4.resolve(signaturePath));
-  if (rel === "" || rel.startsWith("..") || path4.isAbsolute(rel))
+  const rel = path5.relative(path5.resolve(modelPath), path5.resolve(signaturePath));
+  if (rel === "" || rel.startsWith("..") || path5.isAbsolute(rel))
     return void 0;
-  return rel.split(path4.sep).join("/");
+  return rel.split(path5.sep).join("/");
 }
 async function signManifest(manifest, signer) {
   if (manifest.resources.length === 0) {
@@ -29770,8 +29826,8 @@ var init_keyless_verify = __esm({
 
 // packages/core/dist/verify-model.js
 import { KeyObject as KeyObjectClass, X509Certificate as X509Class } from "node:crypto";
-import { existsSync as existsSync2, statSync as statSync5 } from "node:fs";
-import path5 from "node:path";
+import { existsSync as existsSync2, statSync as statSync6 } from "node:fs";
+import path6 from "node:path";
 function readBundle(file, modelPath) {
   try {
     return readBoundedFile(file, { limit: LIMITS.bundleBytes, what: "signature", notFoundCode: "SIGNATURE_NOT_FOUND", tooLargeCode: "BUNDLE_TOO_LARGE" });
@@ -29786,11 +29842,11 @@ function readBundle(file, modelPath) {
   }
 }
 function signedFolderAround(modelPath) {
-  let dir = path5.dirname(path5.resolve(modelPath));
+  let dir = path6.dirname(path6.resolve(modelPath));
   for (let i = 0; i < 64; i++) {
-    if (existsSync2(path5.join(dir, DEFAULT_SIGNATURE_NAME)))
+    if (existsSync2(path6.join(dir, DEFAULT_SIGNATURE_NAME)))
       return dir;
-    const up = path5.dirname(dir);
+    const up = path6.dirname(dir);
     if (up === dir)
       return void 0;
     dir = up;
@@ -29800,7 +29856,7 @@ function signedFolderAround(modelPath) {
 function assertModelPath(modelPath) {
   let st;
   try {
-    st = statSync5(modelPath);
+    st = statSync6(modelPath);
   } catch (err) {
     const code2 = err.code;
     if (code2 === "ENOENT" || code2 === "ENOTDIR")
@@ -29957,12 +30013,12 @@ async function recompute(modelPath, signed, signaturePath, signedPaths, opts) {
   };
   const details = await hashModelDetailed(modelPath, hashOpts);
   const ignored = details.manifest.serialization.ignorePaths ?? [];
-  const notCovered = isDirectory2(modelPath) ? ignored.filter((p) => p !== inside && existsSync2(path5.join(modelPath, p))) : [];
+  const notCovered = isDirectory2(modelPath) ? ignored.filter((p) => p !== inside && existsSync2(path6.join(modelPath, p))) : [];
   return { details, notCovered };
 }
 function isDirectory2(p) {
   try {
-    return statSync5(p).isDirectory();
+    return statSync6(p).isDirectory();
   } catch {
     return false;
   }
@@ -42718,8 +42774,8 @@ var require_polyfill = __commonJS({
       );
     }
     function getValidatedPath(fileURLOrPath) {
-      const path10 = fileURLOrPath != null && fileURLOrPath.href && fileURLOrPath.origin ? fileURLToPath2(fileURLOrPath) : fileURLOrPath;
-      return path10;
+      const path11 = fileURLOrPath != null && fileURLOrPath.href && fileURLOrPath.origin ? fileURLToPath2(fileURLOrPath) : fileURLOrPath;
+      return path11;
     }
     async function cpFn(src, dest, opts) {
       if (opts.preserveTimestamps && process.arch === "ia32") {
@@ -42828,7 +42884,7 @@ var require_polyfill = __commonJS({
       }
       return checkParentPaths(src, srcStat, destParent);
     }
-    var normalizePathToArray = (path10) => resolve(path10).split(sep).filter(Boolean);
+    var normalizePathToArray = (path11) => resolve(path11).split(sep).filter(Boolean);
     function isSrcSubdir(src, dest) {
       const srcArr = normalizePathToArray(src);
       const destArr = normalizePathToArray(dest);
@@ -43079,9 +43135,9 @@ var require_move_file = __commonJS({
   "node_modules/@npmcli/fs/lib/move-file.js"(exports, module) {
     var { dirname, join, resolve, relative, isAbsolute } = __require("path");
     var fs3 = __require("fs/promises");
-    var pathExists = async (path10) => {
+    var pathExists = async (path11) => {
       try {
-        await fs3.access(path10);
+        await fs3.access(path11);
         return true;
       } catch (er) {
         return er.code !== "ENOENT";
@@ -43167,7 +43223,7 @@ var require_cache_dir = __commonJS({
   "node_modules/cacache/lib/util/cache-dir.js"(exports, module) {
     "use strict";
     var fs3 = __require("fs/promises");
-    var path10 = __require("path");
+    var path11 = __require("path");
     var tagContent = `Signature: 8a477f597d28d172789f06886806bc55
 # This file is a cache directory tag created by cacache.
 # For information about cache directory tags, see https://bford.info/cachedir/
@@ -43178,7 +43234,7 @@ var require_cache_dir = __commonJS({
     }
     async function writeTag(cache) {
       try {
-        await fs3.writeFile(path10.join(cache, "CACHEDIR.TAG"), tagContent, { flag: "wx" });
+        await fs3.writeFile(path11.join(cache, "CACHEDIR.TAG"), tagContent, { flag: "wx" });
       } catch (err) {
         if (err.code !== "EEXIST") {
           throw err;
@@ -43199,19 +43255,19 @@ var require_tmp = __commonJS({
     var crypto2 = __require("crypto");
     var { withTempDir } = require_lib5();
     var fs3 = __require("fs/promises");
-    var path10 = __require("path");
+    var path11 = __require("path");
     var cacheDir = require_cache_dir();
     module.exports.mkdir = mktmpdir;
     module.exports.tmpName = function tmpName(cache, tmpPrefix) {
       const id = crypto2.randomUUID();
-      return path10.join(cache, "tmp", tmpPrefix ? `${tmpPrefix}-${id}` : id);
+      return path11.join(cache, "tmp", tmpPrefix ? `${tmpPrefix}-${id}` : id);
     };
     async function mktmpdir(cache, opts = {}) {
       const { tmpPrefix } = opts;
-      const tmpDir = path10.join(cache, "tmp");
+      const tmpDir = path11.join(cache, "tmp");
       await cacheDir.mkdir(cache);
       await fs3.mkdir(tmpDir, { recursive: true, owner: "inherit" });
-      const target = `${tmpDir}${path10.sep}${tmpPrefix || ""}`;
+      const target = `${tmpDir}${path11.sep}${tmpPrefix || ""}`;
       return fs3.mkdtemp(target, { owner: "inherit" });
     }
     module.exports.withTmp = withTmp;
@@ -43221,7 +43277,7 @@ var require_tmp = __commonJS({
         opts = {};
       }
       return cacheDir.mkdir(cache).then(
-        () => withTempDir(path10.join(cache, "tmp"), cb, opts)
+        () => withTempDir(path11.join(cache, "tmp"), cb, opts)
       );
     }
   }
@@ -43331,12 +43387,12 @@ var require_path = __commonJS({
     "use strict";
     var contentVer = require_package3()["cache-version"].content;
     var hashToSegments = require_hash_to_segments();
-    var path10 = __require("path");
+    var path11 = __require("path");
     var ssri = require_lib4();
     module.exports = contentPath;
     function contentPath(cache, integrity) {
       const sri = ssri.parse(integrity, { single: true });
-      return path10.join(
+      return path11.join(
         contentDir(cache),
         sri.algorithm,
         ...hashToSegments(sri.hexDigest())
@@ -43344,7 +43400,7 @@ var require_path = __commonJS({
     }
     module.exports.contentDir = contentDir;
     function contentDir(cache) {
-      return path10.join(cache, `content-v${contentVer}`);
+      return path11.join(cache, `content-v${contentVer}`);
     }
   }
 });
@@ -43815,7 +43871,7 @@ var require_entry_index = __commonJS({
       writeFile: writeFile2
     } = __require("fs/promises");
     var { Minipass } = require_commonjs();
-    var path10 = __require("path");
+    var path11 = __require("path");
     var ssri = require_lib4();
     var { tmpName } = require_tmp();
     var cacheDir = require_cache_dir();
@@ -43854,7 +43910,7 @@ var require_entry_index = __commonJS({
       const setup = async () => {
         const target = tmpName(cache, opts.tmpPrefix);
         await cacheDir.mkdir(cache);
-        await mkdir2(path10.dirname(target), { recursive: true });
+        await mkdir2(path11.dirname(target), { recursive: true });
         return {
           target,
           moved: false
@@ -43867,7 +43923,7 @@ var require_entry_index = __commonJS({
       };
       const write = async (tmp2) => {
         await writeFile2(tmp2.target, newIndex, { flag: "wx" });
-        await mkdir2(path10.dirname(bucket), { recursive: true });
+        await mkdir2(path11.dirname(bucket), { recursive: true });
         await moveFile(tmp2.target, bucket);
         tmp2.moved = true;
       };
@@ -43892,7 +43948,7 @@ var require_entry_index = __commonJS({
       };
       try {
         await cacheDir.mkdir(cache);
-        await mkdir2(path10.dirname(bucket), { recursive: true });
+        await mkdir2(path11.dirname(bucket), { recursive: true });
         const stringified = JSON.stringify(entry);
         await appendFile2(bucket, `
 ${hashEntry(stringified)}	${stringified}`);
@@ -43942,17 +43998,17 @@ ${hashEntry(stringified)}	${stringified}`);
         await pMap2(
           buckets,
           async (bucket) => {
-            const bucketPath2 = path10.join(indexDir, bucket);
+            const bucketPath2 = path11.join(indexDir, bucket);
             const subbuckets = await readdirOrEmpty(bucketPath2);
             await pMap2(
               subbuckets,
               async (subbucket) => {
-                const subbucketPath = path10.join(bucketPath2, subbucket);
+                const subbucketPath = path11.join(bucketPath2, subbucket);
                 const subbucketEntries = await readdirOrEmpty(subbucketPath);
                 await pMap2(
                   subbucketEntries,
                   async (entry) => {
-                    const entryPath = path10.join(subbucketPath, entry);
+                    const entryPath = path11.join(subbucketPath, entry);
                     try {
                       const entries = await bucketEntries(entryPath);
                       const reduced = entries.reduce((acc, entry2) => {
@@ -44021,13 +44077,13 @@ ${hashEntry(stringified)}	${stringified}`);
     }
     module.exports.bucketDir = bucketDir;
     function bucketDir(cache) {
-      return path10.join(cache, `index-v${indexV}`);
+      return path11.join(cache, `index-v${indexV}`);
     }
     module.exports.bucketPath = bucketPath;
     function bucketPath(cache, key) {
       const hashed = hashKey(key);
-      return path10.join.apply(
-        path10,
+      return path11.join.apply(
+        path11,
         [bucketDir(cache)].concat(hashToSegments(hashed))
       );
     }
@@ -44773,17 +44829,17 @@ var require_lib6 = __commonJS({
     var _defaultFlag = /* @__PURE__ */ Symbol("_defaultFlag");
     var _errored = /* @__PURE__ */ Symbol("_errored");
     var ReadStream = class extends Minipass {
-      constructor(path10, opt) {
+      constructor(path11, opt) {
         opt = opt || {};
         super(opt);
         this.readable = true;
         this.writable = false;
-        if (typeof path10 !== "string") {
+        if (typeof path11 !== "string") {
           throw new TypeError("path must be a string");
         }
         this[_errored] = false;
         this[_fd] = typeof opt.fd === "number" ? opt.fd : null;
-        this[_path] = path10;
+        this[_path] = path11;
         this[_readSize] = opt.readSize || 16 * 1024 * 1024;
         this[_reading] = false;
         this[_size] = typeof opt.size === "number" ? opt.size : Infinity;
@@ -44929,7 +44985,7 @@ var require_lib6 = __commonJS({
       }
     };
     var WriteStream = class extends EE {
-      constructor(path10, opt) {
+      constructor(path11, opt) {
         opt = opt || {};
         super(opt);
         this.readable = false;
@@ -44939,7 +44995,7 @@ var require_lib6 = __commonJS({
         this[_ended] = false;
         this[_needDrain] = false;
         this[_queue] = [];
-        this[_path] = path10;
+        this[_path] = path11;
         this[_fd] = typeof opt.fd === "number" ? opt.fd : null;
         this[_mode] = opt.mode === void 0 ? 438 : opt.mode;
         this[_pos] = typeof opt.start === "number" ? opt.start : null;
@@ -45247,11 +45303,11 @@ var require_read = __commonJS({
       err.code = "EBADSIZE";
       return err;
     }
-    function integrityError(sri, path10) {
-      const err = new Error(`Integrity verification failed for ${sri} (${path10})`);
+    function integrityError(sri, path11) {
+      const err = new Error(`Integrity verification failed for ${sri} (${path11})`);
       err.code = "EINTEGRITY";
       err.sri = sri;
-      err.path = path10;
+      err.path = path11;
       return err;
     }
   }
@@ -45419,7 +45475,7 @@ var require_write = __commonJS({
     var { Minipass } = require_commonjs();
     var Pipeline = require_minipass_pipeline();
     var Flush = require_minipass_flush();
-    var path10 = __require("path");
+    var path11 = __require("path");
     var ssri = require_lib4();
     var cacheDir = require_cache_dir();
     var { tmpName } = require_tmp();
@@ -45541,7 +45597,7 @@ var require_write = __commonJS({
     async function makeTmp(cache, opts) {
       const tmpTarget = tmpName(cache, opts.tmpPrefix);
       await cacheDir.mkdir(cache);
-      await fs3.mkdir(path10.dirname(tmpTarget), { recursive: true });
+      await fs3.mkdir(path11.dirname(tmpTarget), { recursive: true });
       return {
         target: tmpTarget,
         moved: false
@@ -45549,7 +45605,7 @@ var require_write = __commonJS({
     }
     async function moveToDestination(tmp, cache, sri) {
       const destination = contentPath(cache, sri);
-      const destDir = path10.dirname(destination);
+      const destDir = path11.dirname(destination);
       if (moveOperations.has(destination)) {
         return moveOperations.get(destination);
       }
@@ -49254,9 +49310,9 @@ var require_glob = __commonJS({
   "node_modules/cacache/lib/util/glob.js"(exports, module) {
     "use strict";
     var { glob } = require_index_min2();
-    var path10 = __require("path");
-    var globify = (pattern) => pattern.split(path10.win32.sep).join(path10.posix.sep);
-    module.exports = (path11, options) => glob(globify(path11), options);
+    var path11 = __require("path");
+    var globify = (pattern) => pattern.split(path11.win32.sep).join(path11.posix.sep);
+    module.exports = (path12, options) => glob(globify(path12), options);
   }
 });
 
@@ -49288,7 +49344,7 @@ var require_rm2 = __commonJS({
     var glob = require_glob();
     var index = require_entry_index();
     var memo = require_memoization();
-    var path10 = __require("path");
+    var path11 = __require("path");
     var rmContent = require_rm();
     module.exports = entry;
     module.exports.entry = entry;
@@ -49304,8 +49360,8 @@ var require_rm2 = __commonJS({
     module.exports.all = all;
     async function all(cache) {
       memo.clearMemoized();
-      const paths = await glob(path10.join(cache, "*(content-*|index-*)"), { silent: true, nosort: true });
-      paths.push(path10.join(cache, "CACHEDIR.TAG"));
+      const paths = await glob(path11.join(cache, "*(content-*|index-*)"), { silent: true, nosort: true });
+      paths.push(path11.join(cache, "CACHEDIR.TAG"));
       return Promise.all(paths.map((p) => rm2(p, { recursive: true, force: true })));
     }
   }
@@ -49327,7 +49383,7 @@ var require_verify = __commonJS({
     var glob = require_glob();
     var index = require_entry_index();
     var cacheDir = require_cache_dir();
-    var path10 = __require("path");
+    var path11 = __require("path");
     var ssri = require_lib4();
     var hasOwnProperty = (obj, key) => Object.prototype.hasOwnProperty.call(obj, key);
     var verifyOpts = (opts) => ({
@@ -49404,7 +49460,7 @@ var require_verify = __commonJS({
         indexStream.on("end", resolve).on("error", reject);
       });
       const contentDir = contentPath.contentDir(cache);
-      const files = await glob(path10.join(contentDir, "**"), {
+      const files = await glob(path11.join(contentDir, "**"), {
         follow: false,
         nodir: true,
         nosort: true
@@ -49525,16 +49581,16 @@ var require_verify = __commonJS({
     }
     function cleanTmp(cache, opts) {
       opts.log.silly("verify", "cleaning tmp directory");
-      return rm2(path10.join(cache, "tmp"), { recursive: true, force: true });
+      return rm2(path11.join(cache, "tmp"), { recursive: true, force: true });
     }
     async function writeVerifile(cache, opts) {
-      const verifile = path10.join(cache, "_lastverified");
+      const verifile = path11.join(cache, "_lastverified");
       opts.log.silly("verify", "writing verifile to " + verifile);
       return writeFile2(verifile, `${Date.now()}`);
     }
     module.exports.lastRun = lastRun;
     async function lastRun(cache) {
-      const data = await readFile(path10.join(cache, "_lastverified"), { encoding: "utf8" });
+      const data = await readFile(path11.join(cache, "_lastverified"), { encoding: "utf8" });
       return /* @__PURE__ */ new Date(+data);
     }
   }
@@ -49825,22 +49881,22 @@ var require_matchers = __commonJS({
     };
     var DEEP_HEADER_AUTHORIZATION = {
       type: TYPE_PATH,
-      predicate: ({ path: path10 }) => path10.endsWith(".headers.authorization"),
+      predicate: ({ path: path11 }) => path11.endsWith(".headers.authorization"),
       replacement: "[REDACTED_HEADER_AUTHORIZATION]"
     };
     var DEEP_HEADER_SET_COOKIE = {
       type: TYPE_PATH,
-      predicate: ({ path: path10 }) => path10.endsWith(".headers.set-cookie"),
+      predicate: ({ path: path11 }) => path11.endsWith(".headers.set-cookie"),
       replacement: "[REDACTED_HEADER_SET_COOKIE]"
     };
     var DEEP_HEADER_COOKIE = {
       type: TYPE_PATH,
-      predicate: ({ path: path10 }) => path10.endsWith(".headers.cookie"),
+      predicate: ({ path: path11 }) => path11.endsWith(".headers.cookie"),
       replacement: "[REDACTED_HEADER_COOKIE]"
     };
     var REWRITE_REQUEST = {
       type: TYPE_PATH,
-      predicate: ({ path: path10 }) => path10.endsWith(".request"),
+      predicate: ({ path: path11 }) => path11.endsWith(".request"),
       replacement: (input) => ({
         method: input?.method,
         path: input?.path,
@@ -49850,7 +49906,7 @@ var require_matchers = __commonJS({
     };
     var REWRITE_RESPONSE = {
       type: TYPE_PATH,
-      predicate: ({ path: path10 }) => path10.endsWith(".response"),
+      predicate: ({ path: path11 }) => path11.endsWith(".response"),
       replacement: (input) => ({
         data: input?.data,
         status: input?.status,
@@ -49966,12 +50022,12 @@ var require_utils2 = __commonJS({
       },
       [TYPE_PATH]: (matcher) => (value, ctx) => {
         const rawPath = ctx?.path;
-        const path10 = rawPath.join(".").toLowerCase();
+        const path11 = rawPath.join(".").toLowerCase();
         const { predicate, replacement } = matcher;
         const replace = typeof replacement === "function" ? replacement : () => replacement;
-        const shouldRun = predicate({ rawPath, path: path10 });
+        const shouldRun = predicate({ rawPath, path: path11 });
         if (shouldRun) {
-          value = replace(value, { rawPath, path: path10 });
+          value = replace(value, { rawPath, path: path11 });
         }
         return value;
       }
@@ -58721,7 +58777,7 @@ var require_file2 = __commonJS({
           ...this.unrecognizedFields
         };
       }
-      static fromJSON(path10, data) {
+      static fromJSON(path11, data) {
         const { length, hashes: hashes2, ...rest } = data;
         if (typeof length !== "number") {
           throw new TypeError("length must be a number");
@@ -58731,7 +58787,7 @@ var require_file2 = __commonJS({
         }
         return new _TargetFile({
           length,
-          path: path10,
+          path: path11,
           hashes: hashes2,
           unrecognizedFields: rest
         });
@@ -60333,11 +60389,11 @@ var require_commonjs6 = __commonJS({
       return (f) => f.length === len && f !== "." && f !== "..";
     };
     var defaultPlatform = typeof process === "object" && process ? typeof process.env === "object" && process.env && process.env.__MINIMATCH_TESTING_PLATFORM__ || process.platform : "posix";
-    var path10 = {
+    var path11 = {
       win32: { sep: "\\" },
       posix: { sep: "/" }
     };
-    exports.sep = defaultPlatform === "win32" ? path10.win32.sep : path10.posix.sep;
+    exports.sep = defaultPlatform === "win32" ? path11.win32.sep : path11.posix.sep;
     exports.minimatch.sep = exports.sep;
     exports.GLOBSTAR = /* @__PURE__ */ Symbol("globstar **");
     exports.minimatch.GLOBSTAR = exports.GLOBSTAR;
@@ -61565,9 +61621,9 @@ var require_snapshot = __commonJS({
     };
     exports.Snapshot = Snapshot;
     function metaToJSON(meta) {
-      return Object.entries(meta).reduce((acc, [path10, metadata]) => ({
+      return Object.entries(meta).reduce((acc, [path11, metadata]) => ({
         ...acc,
-        [path10]: metadata.toJSON()
+        [path11]: metadata.toJSON()
       }), {});
     }
     function metaFromJSON(data) {
@@ -61576,9 +61632,9 @@ var require_snapshot = __commonJS({
         if (!utils_1.guard.isObjectRecord(data)) {
           throw new TypeError("meta field is malformed");
         } else {
-          meta = Object.entries(data).reduce((acc, [path10, metadata]) => ({
+          meta = Object.entries(data).reduce((acc, [path11, metadata]) => ({
             ...acc,
-            [path10]: file_1.MetaFile.fromJSON(metadata)
+            [path11]: file_1.MetaFile.fromJSON(metadata)
           }), {});
         }
       }
@@ -61763,9 +61819,9 @@ var require_targets = __commonJS({
     };
     exports.Targets = Targets;
     function targetsToJSON(targets) {
-      return Object.entries(targets).reduce((acc, [path10, target]) => ({
+      return Object.entries(targets).reduce((acc, [path11, target]) => ({
         ...acc,
-        [path10]: target.toJSON()
+        [path11]: target.toJSON()
       }), {});
     }
     function targetsFromJSON(data) {
@@ -61774,9 +61830,9 @@ var require_targets = __commonJS({
         if (!utils_1.guard.isObjectRecord(data)) {
           throw new TypeError("targets must be an object");
         } else {
-          targets = Object.entries(data).reduce((acc, [path10, target]) => ({
+          targets = Object.entries(data).reduce((acc, [path11, target]) => ({
             ...acc,
-            [path10]: file_1.TargetFile.fromJSON(path10, target)
+            [path11]: file_1.TargetFile.fromJSON(path11, target)
           }), {});
         }
       }
@@ -62503,14 +62559,14 @@ var require_url = __commonJS({
     Object.defineProperty(exports, "__esModule", { value: true });
     exports.join = join;
     var url_1 = __require("url");
-    function join(base, path10) {
-      return new url_1.URL(ensureTrailingSlash(base) + removeLeadingSlash(path10)).toString();
+    function join(base, path11) {
+      return new url_1.URL(ensureTrailingSlash(base) + removeLeadingSlash(path11)).toString();
     }
-    function ensureTrailingSlash(path10) {
-      return path10.endsWith("/") ? path10 : path10 + "/";
+    function ensureTrailingSlash(path11) {
+      return path11.endsWith("/") ? path11 : path11 + "/";
     }
-    function removeLeadingSlash(path10) {
-      return path10.startsWith("/") ? path10.slice(1) : path10;
+    function removeLeadingSlash(path11) {
+      return path11.startsWith("/") ? path11.slice(1) : path11;
     }
   }
 });
@@ -62564,7 +62620,7 @@ var require_updater = __commonJS({
     var models_1 = require_dist7();
     var debug_1 = __importDefault(require_src());
     var fs3 = __importStar(__require("fs"));
-    var path10 = __importStar(__require("path"));
+    var path11 = __importStar(__require("path"));
     var package_json_1 = require_package5();
     var config_1 = require_config2();
     var error_1 = require_error8();
@@ -62636,7 +62692,7 @@ var require_updater = __commonJS({
         const consistentSnapshot = this.trustedSet.root.signed.consistentSnapshot;
         if (consistentSnapshot && this.config.prefixTargetsWithHash) {
           const hashes2 = Object.values(targetInfo.hashes);
-          const { dir, base } = path10.parse(targetFilePath);
+          const { dir, base } = path11.parse(targetFilePath);
           const filename = `${hashes2[0]}.${base}`;
           targetFilePath = dir ? `${dir}/${filename}` : filename;
         }
@@ -62663,7 +62719,7 @@ var require_updater = __commonJS({
         return;
       }
       loadLocalMetadata(fileName) {
-        const filePath = path10.join(this.dir, `${fileName}.json`);
+        const filePath = path11.join(this.dir, `${fileName}.json`);
         log("READ %s", filePath);
         return fs3.readFileSync(filePath);
       }
@@ -62816,12 +62872,12 @@ var require_updater = __commonJS({
           throw new error_1.ValueError("Target directory not set");
         }
         const filePath = encodeURIComponent(targetInfo.path);
-        return path10.join(this.targetDir, filePath);
+        return path11.join(this.targetDir, filePath);
       }
       persistMetadata(metaDataName, bytesData) {
         const encodedName = encodeURIComponent(metaDataName);
         try {
-          const filePath = path10.join(this.dir, `${encodedName}.json`);
+          const filePath = path11.join(this.dir, `${encodedName}.json`);
           log("WRITE %s", filePath);
           fs3.writeFileSync(filePath, bytesData.toString("utf8"));
         } catch (error2) {
@@ -62933,13 +62989,13 @@ var require_target = __commonJS({
     var fs_1 = __importDefault(__require("fs"));
     var error_1 = require_error9();
     async function readTarget(tuf, targetPath) {
-      const path10 = await getTargetPath(tuf, targetPath);
+      const path11 = await getTargetPath(tuf, targetPath);
       return new Promise((resolve, reject) => {
-        fs_1.default.readFile(path10, "utf-8", (err, data) => {
+        fs_1.default.readFile(path11, "utf-8", (err, data) => {
           if (err) {
             reject(new error_1.TUFError({
               code: "TUF_READ_TARGET_ERROR",
-              message: `error reading target ${path10}`,
+              message: `error reading target ${path11}`,
               cause: err
             }));
           } else {
@@ -62965,19 +63021,19 @@ var require_target = __commonJS({
           message: `target ${target} not found`
         });
       }
-      let path10 = await tuf.findCachedTarget(targetInfo);
-      if (!path10) {
+      let path11 = await tuf.findCachedTarget(targetInfo);
+      if (!path11) {
         try {
-          path10 = await tuf.downloadTarget(targetInfo);
+          path11 = await tuf.downloadTarget(targetInfo);
         } catch (err) {
           throw new error_1.TUFError({
             code: "TUF_DOWNLOAD_TARGET_ERROR",
-            message: `error downloading target ${path10}`,
+            message: `error downloading target ${path11}`,
             cause: err
           });
         }
       }
-      return path10;
+      return path11;
     }
   }
 });
@@ -63588,10 +63644,10 @@ var init_approval = __esm({
 
 // packages/core/dist/attest/store.js
 import { randomBytes as randomBytes2 } from "node:crypto";
-import { lstatSync as lstatSync2, mkdirSync, readdirSync as readdirSync2 } from "node:fs";
-import path6 from "node:path";
+import { lstatSync as lstatSync3, mkdirSync, readdirSync as readdirSync3 } from "node:fs";
+import path7 from "node:path";
 function defaultAttestationsDir(modelPath) {
-  return `${path6.resolve(modelPath)}.attestations`;
+  return `${path7.resolve(modelPath)}.attestations`;
 }
 function writeAttestation(dir, label, bundle, now = /* @__PURE__ */ new Date()) {
   try {
@@ -63600,7 +63656,7 @@ function writeAttestation(dir, label, bundle, now = /* @__PURE__ */ new Date()) 
     throw new InputError("WRITE_FAILED", `${dir}: cannot create attestations folder (${err.message})`, { cause: err });
   }
   const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
-  const file = path6.join(dir, `${label}-${stamp}-${randomBytes2(3).toString("hex")}${ATTESTATION_SUFFIX}`);
+  const file = path7.join(dir, `${label}-${stamp}-${randomBytes2(3).toString("hex")}${ATTESTATION_SUFFIX}`);
   const text2 = JSON.stringify(bundle, null, 2) + "\n";
   if (text2.length > LIMITS.bundleBytes)
     throw new InputError("BUNDLE_TOO_LARGE", `attestation of ${text2.length} bytes is over the ${LIMITS.bundleBytes}-byte limit for a bundle`);
@@ -63616,7 +63672,7 @@ function folderAttestations(dir) {
 function readAttestations(dir) {
   let names;
   try {
-    names = readdirSync2(dir);
+    names = readdirSync3(dir);
   } catch (err) {
     if (err.code === "ENOENT")
       return [];
@@ -63628,9 +63684,9 @@ function readAttestations(dir) {
   }
   let total = 0;
   return wanted.map((n) => {
-    const file = path6.join(dir, n);
+    const file = path7.join(dir, n);
     try {
-      const st = lstatSync2(file);
+      const st = lstatSync3(file);
       if (!st.isFile())
         return { file, error: `${kindOf(st)}, not a regular file (not followed)` };
       if (total + st.size > LIMITS.attestationBytes) {
@@ -67044,8 +67100,8 @@ var require_utils5 = __commonJS({
       }
       return ind;
     }
-    function removeDotSegments(path10) {
-      let input = path10;
+    function removeDotSegments(path11) {
+      let input = path11;
       const output = [];
       let nextSlash = -1;
       let len = 0;
@@ -67119,11 +67175,11 @@ var require_utils5 = __commonJS({
       }
       return output.join("");
     }
-    function removeDotSegmentsRelative(path10) {
-      if (path10 === "" || path10[0] === "/") {
-        return removeDotSegments(path10);
+    function removeDotSegmentsRelative(path11) {
+      if (path11 === "" || path11[0] === "/") {
+        return removeDotSegments(path11);
       }
-      const segments = path10.split("/");
+      const segments = path11.split("/");
       const last = segments.length - 1;
       const output = [];
       let trailingDirectory = false;
@@ -67486,8 +67542,8 @@ var require_schemes = __commonJS({
       }
       if (wsComponent.resourceName) {
         const queryIndex = wsComponent.resourceName.indexOf("?");
-        const path10 = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
-        wsComponent.path = path10 && path10 !== "/" ? path10 : void 0;
+        const path11 = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
+        wsComponent.path = path11 && path11 !== "/" ? path11 : void 0;
         wsComponent.query = queryIndex === -1 ? void 0 : wsComponent.resourceName.slice(queryIndex + 1);
         wsComponent.resourceName = void 0;
       }
@@ -70876,17 +70932,17 @@ var require_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    function visit_(key, node, visitor, path10) {
-      const ctrl = callVisitor(key, node, visitor, path10);
+    function visit_(key, node, visitor, path11) {
+      const ctrl = callVisitor(key, node, visitor, path11);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path10, ctrl);
-        return visit_(key, ctrl, visitor, path10);
+        replaceNode(key, path11, ctrl);
+        return visit_(key, ctrl, visitor, path11);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path10 = Object.freeze(path10.concat(node));
+          path11 = Object.freeze(path11.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = visit_(i, node.items[i], visitor, path10);
+            const ci = visit_(i, node.items[i], visitor, path11);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -70897,13 +70953,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path10 = Object.freeze(path10.concat(node));
-          const ck = visit_("key", node.key, visitor, path10);
+          path11 = Object.freeze(path11.concat(node));
+          const ck = visit_("key", node.key, visitor, path11);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = visit_("value", node.value, visitor, path10);
+          const cv = visit_("value", node.value, visitor, path11);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -70924,17 +70980,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node, visitor, path10) {
-      const ctrl = await callVisitor(key, node, visitor, path10);
+    async function visitAsync_(key, node, visitor, path11) {
+      const ctrl = await callVisitor(key, node, visitor, path11);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path10, ctrl);
-        return visitAsync_(key, ctrl, visitor, path10);
+        replaceNode(key, path11, ctrl);
+        return visitAsync_(key, ctrl, visitor, path11);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path10 = Object.freeze(path10.concat(node));
+          path11 = Object.freeze(path11.concat(node));
           for (let i = 0; i < node.items.length; ++i) {
-            const ci = await visitAsync_(i, node.items[i], visitor, path10);
+            const ci = await visitAsync_(i, node.items[i], visitor, path11);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -70945,13 +71001,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path10 = Object.freeze(path10.concat(node));
-          const ck = await visitAsync_("key", node.key, visitor, path10);
+          path11 = Object.freeze(path11.concat(node));
+          const ck = await visitAsync_("key", node.key, visitor, path11);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = await visitAsync_("value", node.value, visitor, path10);
+          const cv = await visitAsync_("value", node.value, visitor, path11);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -70978,23 +71034,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node, visitor, path10) {
+    function callVisitor(key, node, visitor, path11) {
       if (typeof visitor === "function")
-        return visitor(key, node, path10);
+        return visitor(key, node, path11);
       if (identity.isMap(node))
-        return visitor.Map?.(key, node, path10);
+        return visitor.Map?.(key, node, path11);
       if (identity.isSeq(node))
-        return visitor.Seq?.(key, node, path10);
+        return visitor.Seq?.(key, node, path11);
       if (identity.isPair(node))
-        return visitor.Pair?.(key, node, path10);
+        return visitor.Pair?.(key, node, path11);
       if (identity.isScalar(node))
-        return visitor.Scalar?.(key, node, path10);
+        return visitor.Scalar?.(key, node, path11);
       if (identity.isAlias(node))
-        return visitor.Alias?.(key, node, path10);
+        return visitor.Alias?.(key, node, path11);
       return void 0;
     }
-    function replaceNode(key, path10, node) {
-      const parent = path10[path10.length - 1];
+    function replaceNode(key, path11, node) {
+      const parent = path11[path11.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node;
       } else if (identity.isPair(parent)) {
@@ -71606,10 +71662,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity2();
     var Node = require_Node();
-    function collectionFromPath(schema, path10, value) {
+    function collectionFromPath(schema, path11, value) {
       let v = value;
-      for (let i = path10.length - 1; i >= 0; --i) {
-        const k = path10[i];
+      for (let i = path11.length - 1; i >= 0; --i) {
+        const k = path11[i];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -71628,7 +71684,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path10) => path10 == null || typeof path10 === "object" && !!path10[Symbol.iterator]().next().done;
+    var isEmptyPath = (path11) => path11 == null || typeof path11 === "object" && !!path11[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -71658,11 +71714,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path10, value) {
-        if (isEmptyPath(path10))
+      addIn(path11, value) {
+        if (isEmptyPath(path11))
           this.add(value);
         else {
-          const [key, ...rest] = path10;
+          const [key, ...rest] = path11;
           const node = this.get(key, true);
           if (identity.isCollection(node))
             node.addIn(rest, value);
@@ -71676,8 +71732,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path10) {
-        const [key, ...rest] = path10;
+      deleteIn(path11) {
+        const [key, ...rest] = path11;
         if (rest.length === 0)
           return this.delete(key);
         const node = this.get(key, true);
@@ -71691,8 +71747,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path10, keepScalar) {
-        const [key, ...rest] = path10;
+      getIn(path11, keepScalar) {
+        const [key, ...rest] = path11;
         const node = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node) ? node.value : node;
@@ -71710,8 +71766,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path10) {
-        const [key, ...rest] = path10;
+      hasIn(path11) {
+        const [key, ...rest] = path11;
         if (rest.length === 0)
           return this.has(key);
         const node = this.get(key, true);
@@ -71721,8 +71777,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path10, value) {
-        const [key, ...rest] = path10;
+      setIn(path11, value) {
+        const [key, ...rest] = path11;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -74237,9 +74293,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path10, value) {
+      addIn(path11, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path10, value);
+          this.contents.addIn(path11, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -74314,14 +74370,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path10) {
-        if (Collection.isEmptyPath(path10)) {
+      deleteIn(path11) {
+        if (Collection.isEmptyPath(path11)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path10) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path11) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -74336,10 +74392,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path10, keepScalar) {
-        if (Collection.isEmptyPath(path10))
+      getIn(path11, keepScalar) {
+        if (Collection.isEmptyPath(path11))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path10, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path11, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -74350,10 +74406,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path10) {
-        if (Collection.isEmptyPath(path10))
+      hasIn(path11) {
+        if (Collection.isEmptyPath(path11))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path10) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path11) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -74370,13 +74426,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path10, value) {
-        if (Collection.isEmptyPath(path10)) {
+      setIn(path11, value) {
+        if (Collection.isEmptyPath(path11)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path10), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path11), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path10, value);
+          this.contents.setIn(path11, value);
         }
       }
       /**
@@ -76337,9 +76393,9 @@ var require_cst_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    visit.itemAtPath = (cst, path10) => {
+    visit.itemAtPath = (cst, path11) => {
       let item = cst;
-      for (const [field, index] of path10) {
+      for (const [field, index] of path11) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -76348,23 +76404,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit.parentCollection = (cst, path10) => {
-      const parent = visit.itemAtPath(cst, path10.slice(0, -1));
-      const field = path10[path10.length - 1][0];
+    visit.parentCollection = (cst, path11) => {
+      const parent = visit.itemAtPath(cst, path11.slice(0, -1));
+      const field = path11[path11.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path10, item, visitor) {
-      let ctrl = visitor(item, path10);
+    function _visit(path11, item, visitor) {
+      let ctrl = visitor(item, path11);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i = 0; i < token.items.length; ++i) {
-            const ci = _visit(Object.freeze(path10.concat([[field, i]])), token.items[i], visitor);
+            const ci = _visit(Object.freeze(path11.concat([[field, i]])), token.items[i], visitor);
             if (typeof ci === "number")
               i = ci - 1;
             else if (ci === BREAK)
@@ -76375,10 +76431,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path10);
+            ctrl = ctrl(item, path11);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path10) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path11) : ctrl;
     }
     exports.visit = visit;
   }
@@ -78130,7 +78186,7 @@ var require_dist11 = __commonJS({
 });
 
 // packages/core/dist/policy/load.js
-import path7 from "node:path";
+import path8 from "node:path";
 import { fileURLToPath } from "node:url";
 function validate() {
   if (!validator) {
@@ -78162,7 +78218,7 @@ function signerLabel(s) {
 function loadSigner(s, dir, file) {
   const label = signerLabel(s);
   if ("key" in s) {
-    const p = path7.resolve(dir, s.key);
+    const p = path8.resolve(dir, s.key);
     try {
       return { label, kind: "key", publicKey: loadPublicKey(p).key };
     } catch (err) {
@@ -78170,7 +78226,7 @@ function loadSigner(s, dir, file) {
     }
   }
   if ("certificateChain" in s) {
-    return { label, kind: "certificate", certificateAuthorities: loadCertificates(path7.resolve(dir, s.certificateChain)) };
+    return { label, kind: "certificate", certificateAuthorities: loadCertificates(path8.resolve(dir, s.certificateChain)) };
   }
   const { name: _name, ...policy } = s;
   try {
@@ -78213,7 +78269,7 @@ function loadPolicy(file) {
   if (!v(doc))
     throw schemaError(file, v.errors ?? []);
   const d = doc;
-  const dir = path7.dirname(path7.resolve(file));
+  const dir = path8.dirname(path8.resolve(file));
   const load = (list, where) => refuseDuplicates(list.map((s) => loadSigner(s, dir, file)), where, file);
   return {
     file,
@@ -79000,9 +79056,80 @@ var init_oci = __esm({
   }
 });
 
-// packages/core/dist/index.js
-var init_dist6 = __esm({
-  "packages/core/dist/index.js"() {
+// packages/core/dist/load/audit.js
+var init_audit = __esm({
+  "packages/core/dist/load/audit.js"() {
+    "use strict";
+    init_errors();
+    init_json();
+  }
+});
+
+// packages/core/dist/load/trust-decision.js
+var init_trust_decision = __esm({
+  "packages/core/dist/load/trust-decision.js"() {
+    "use strict";
+    init_errors();
+    init_evaluate();
+    init_trusted_root();
+    init_json();
+    init_verify_model();
+  }
+});
+
+// packages/core/dist/load/verification-cache.js
+var init_verification_cache = __esm({
+  "packages/core/dist/load/verification-cache.js"() {
+    "use strict";
+    init_atomic_write();
+    init_algorithms();
+    init_limits();
+  }
+});
+
+// packages/core/dist/load/open-verified.js
+var DEFAULT_CHUNK;
+var init_open_verified = __esm({
+  "packages/core/dist/load/open-verified.js"() {
+    "use strict";
+    init_bundle();
+    init_errors();
+    init_hash_model();
+    init_algorithms();
+    init_hf_snapshot();
+    init_tar();
+    init_walk();
+    init_manifest();
+    init_json();
+    init_sign_model();
+    init_statement();
+    init_verify_model();
+    init_audit();
+    init_trust_decision();
+    init_verification_cache();
+    DEFAULT_CHUNK = 1 << 20;
+  }
+});
+
+// packages/core/dist/load/verify-audited.js
+var init_verify_audited = __esm({
+  "packages/core/dist/load/verify-audited.js"() {
+    "use strict";
+    init_bundle();
+    init_hf_snapshot();
+    init_json();
+    init_manifest_digest();
+    init_sign_model();
+    init_verify_model();
+    init_audit();
+    init_trust_decision();
+    init_verification_cache();
+  }
+});
+
+// packages/core/dist/internals.js
+var init_internals = __esm({
+  "packages/core/dist/internals.js"() {
     "use strict";
     init_errors();
     init_paths();
@@ -79051,6 +79178,50 @@ var init_dist6 = __esm({
     init_sign_state();
     init_github_source();
     init_oci();
+    init_open_verified();
+    init_verify_audited();
+    init_verification_cache();
+    init_audit();
+    init_trust_decision();
+    init_hf_snapshot();
+    init_trust_decision();
+    init_hf_snapshot();
+    init_walk();
+  }
+});
+
+// packages/core/dist/index.js
+var init_dist6 = __esm({
+  "packages/core/dist/index.js"() {
+    "use strict";
+    init_errors();
+    init_errors();
+    init_errors();
+    init_errors();
+    init_errors();
+    init_errors();
+    init_verify_model();
+    init_trust_decision();
+    init_hash_model();
+    init_statement();
+    init_keys();
+    init_keys();
+    init_keys();
+    init_keys();
+    init_x509_chain();
+    init_sign_model();
+    init_keyless_sign();
+    init_trusted_root();
+    init_trust_options();
+    init_sign_model();
+    init_verify_model();
+    init_load();
+    init_evaluate();
+    init_open_verified();
+    init_verify_audited();
+    init_audit();
+    init_hf_snapshot();
+    init_json();
   }
 });
 
@@ -79149,7 +79320,7 @@ var init_inputs = __esm({
 // packages/github-action/src/key-material.ts
 import { mkdtempSync, rmSync as rmSync2, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import path8 from "node:path";
+import path9 from "node:path";
 var KeyFiles;
 var init_key_material = __esm({
   "packages/github-action/src/key-material.ts"() {
@@ -79169,9 +79340,9 @@ var init_key_material = __esm({
           this.mask(value);
           for (const line of value.split(/\r?\n/)) if (line.trim() && !line.startsWith("-----")) this.mask(line.trim());
         }
-        const dir = mkdtempSync(path8.join(this.tempRoot, "modelseal-key-"));
+        const dir = mkdtempSync(path9.join(this.tempRoot, "modelseal-key-"));
         this.dirs.push(dir);
-        const file = path8.join(dir, o.secret ? "key.pem" : "key.pub");
+        const file = path9.join(dir, o.secret ? "key.pem" : "key.pub");
         writeFileSync(file, value.endsWith("\n") ? value : `${value}
 `, { mode: 384 });
         return file;
@@ -79227,7 +79398,7 @@ var COMMAND;
 var init_report = __esm({
   "packages/github-action/src/report.ts"() {
     "use strict";
-    init_dist6();
+    init_internals();
     COMMAND = {
       sign: "sign",
       "attest-provenance": "attest provenance",
@@ -79292,7 +79463,7 @@ function provenanceFacts(p) {
 var init_bundle_facts = __esm({
   "packages/github-action/src/bundle-facts.ts"() {
     "use strict";
-    init_dist6();
+    init_internals();
   }
 });
 
@@ -79326,7 +79497,7 @@ async function signerFromInputs(i, keys, mask, env = process.env) {
 var init_signer = __esm({
   "packages/github-action/src/signer.ts"() {
     "use strict";
-    init_dist6();
+    init_internals();
   }
 });
 
@@ -79422,7 +79593,7 @@ async function attestationSource(i, sigPath, env) {
 var init_run = __esm({
   "packages/github-action/src/run.ts"() {
     "use strict";
-    init_dist6();
+    init_internals();
     init_bundle_facts();
     init_signer();
   }
@@ -79576,7 +79747,7 @@ var REKOR_SEARCH, code, searchable;
 var init_summary2 = __esm({
   "packages/github-action/src/summary.ts"() {
     "use strict";
-    init_dist6();
+    init_internals();
     init_bundle_facts();
     REKOR_SEARCH = "https://search.sigstore.dev/?logIndex=";
     code = (s) => `\`${s.replace(/`/g, "'").replace(/\|/g, "\\|")}\``;
@@ -79591,7 +79762,7 @@ __export(main_exports, {
 import { randomBytes as randomBytes3 } from "node:crypto";
 import { writeFileSync as writeFileSync2 } from "node:fs";
 import { tmpdir as tmpdir2 } from "node:os";
-import path9 from "node:path";
+import path10 from "node:path";
 async function main(env = process.env) {
   const mask = (s) => setSecret(s);
   const keys = new KeyFiles(mask);
@@ -79620,7 +79791,7 @@ function modeGuess() {
 async function publish(outcome, env) {
   for (const [name, value] of Object.entries(outputsOf(outcome))) setOutput(name, value);
   const report = reportJson(outcome);
-  const file = path9.join(env.RUNNER_TEMP || tmpdir2(), `modelseal-${outcome.mode}-${randomBytes3(4).toString("hex")}.json`);
+  const file = path10.join(env.RUNNER_TEMP || tmpdir2(), `modelseal-${outcome.mode}-${randomBytes3(4).toString("hex")}.json`);
   writeFileSync2(file, JSON.stringify(report, null, 2) + "\n");
   setOutput("report", file);
   try {
@@ -79661,7 +79832,7 @@ var init_main = __esm({
   "packages/github-action/src/main.ts"() {
     "use strict";
     init_core();
-    init_dist6();
+    init_internals();
     init_inputs();
     init_key_material();
     init_outputs2();

@@ -1,7 +1,7 @@
 import {
   APPROVAL_PREDICATE_V1, certificateIdentity, parseBundle, parseModelStatement, SLSA_PROVENANCE_V1, type ApprovalPredicate, type CertificateIdentity,
   type ParsedBundle, type SlsaProvenance,
-} from '@modelseal/core';
+} from '@modelseal/core/internals';
 
 /**
  * What a bundle says, read for display in the job summary only. Nothing

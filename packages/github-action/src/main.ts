@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as core from '@actions/core';
-import { errorJson, InputError } from '@modelseal/core';
+import { errorJson, InputError } from '@modelseal/core/internals';
 import { MODES, readInputs, type ActionInputs, type Mode } from './inputs.js';
 import { KeyFiles } from './key-material.js';
 import { outputsOf } from './outputs.js';

@@ -1,4 +1,4 @@
-import { bundleSignerJson, failureJson, OUTPUT_VERSION, policyReportJson, signResultJson, verifyResultJson, type OutcomeJson } from '@modelseal/core';
+import { bundleSignerJson, failureJson, OUTPUT_VERSION, policyReportJson, signResultJson, verifyResultJson, type OutcomeJson } from '@modelseal/core/internals';
 import type { Mode } from './inputs.js';
 import type { ModeFailure, ModeResult } from './results.js';
 

@@ -1,4 +1,4 @@
-import type { Manifest, ParsedBundle, PolicyReport, VerifyResult } from '@modelseal/core';
+import type { Manifest, ParsedBundle, PolicyReport, VerifyResult } from '@modelseal/core/internals';
 import type { BundleFacts } from './bundle-facts.js';
 import type { Mode } from './inputs.js';
 

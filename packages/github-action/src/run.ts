@@ -2,7 +2,7 @@ import {
   APPROVAL_PREDICATE_V1, attestModel, buildApproval, buildInfoFromGithubEnv, buildProvenance, defaultAttestationsDir, defaultSignaturePath,
   evaluatePolicy, folderAttestations, githubAttestations, InputError, loadPolicy, loadTrustedRoot, modelForAttestation, parseBundle,
   parseDuration, readBundle, signModel, SLSA_PROVENANCE_V1, trustFromSpec, verifyModel, type AttestationSource,
-} from '@modelseal/core';
+} from '@modelseal/core/internals';
 import { bundleFacts, factsOf, type BundleFacts } from './bundle-facts.js';
 import type { ActionInputs } from './inputs.js';
 import type { KeyFiles } from './key-material.js';

@@ -1,4 +1,4 @@
-import { InputError, keylessSigner, keySigner, loadPrivateKey, PUBLIC_GOOD, resolveIdentityToken, type Signer } from '@modelseal/core';
+import { InputError, keylessSigner, keySigner, loadPrivateKey, PUBLIC_GOOD, resolveIdentityToken, type Signer } from '@modelseal/core/internals';
 import type { ActionInputs } from './inputs.js';
 import type { KeyFiles } from './key-material.js';
 

@@ -1,4 +1,4 @@
-import { errorJson, publicGoodTrustedRoot, type ParsedBundle, type RuleResult, type VerifiedSigner } from '@modelseal/core';
+import { errorJson, publicGoodTrustedRoot, type ParsedBundle, type RuleResult, type VerifiedSigner } from '@modelseal/core/internals';
 import { bundleFacts, type BundleFacts } from './bundle-facts.js';
 import type { ModeFailure, ModeResult } from './results.js';
 

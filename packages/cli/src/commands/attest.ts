@@ -1,7 +1,7 @@
 import {
   assertModelPath, attestModel, buildApproval, buildInfoFromGithubEnv, buildProvenance, bundleSignerJson, defaultAttestationsDir, manifestDigest, parseDuration, parseInputFlag,
   peekAttestation, printable, readAttestations, resolveLineage, APPROVAL_PREDICATE_V1, InputError, OUTPUT_VERSION, SLSA_PROVENANCE_V1, type BuildInfo, type LineageInput,
-} from '@modelseal/core';
+} from '@modelseal/core/internals';
 import { Command } from 'commander';
 import { collect, printJson, printWarnings } from '../output.js';
 import { addRegistryOptions } from '../oci-options.js';

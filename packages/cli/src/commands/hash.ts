@@ -1,4 +1,4 @@
-import { hashModelDetailed, hashPart, hashResultJson, OUTPUT_VERSION, parsePartSpec, toOmsStatement, toPartialManifestJson, writeFileAtomic } from '@modelseal/core';
+import { hashModelDetailed, hashPart, hashResultJson, OUTPUT_VERSION, parsePartSpec, toOmsStatement, toPartialManifestJson, writeFileAtomic } from '@modelseal/core/internals';
 import { Command } from 'commander';
 import { addHashOptions, hashOptionsFrom, type HashFlags } from '../options.js';
 import { printJson, printWarnings } from '../output.js';

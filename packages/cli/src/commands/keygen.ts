@@ -1,4 +1,4 @@
-import { generateKeyPair, keyFingerprint, KEY_TYPES, loadPublicKey, OUTPUT_VERSION, spkiSha256, writeFileAtomic, InputError, type KeyType } from '@modelseal/core';
+import { generateKeyPair, keyFingerprint, KEY_TYPES, loadPublicKey, OUTPUT_VERSION, spkiSha256, writeFileAtomic, InputError, type KeyType } from '@modelseal/core/internals';
 import { existsSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { printJson } from '../output.js';

@@ -1,4 +1,4 @@
-import { mergePartialManifests, toOmsStatement, writeFileAtomic } from '@modelseal/core';
+import { mergePartialManifests, toOmsStatement, writeFileAtomic } from '@modelseal/core/internals';
 import { Command } from 'commander';
 
 interface MergeFlags {

@@ -1,4 +1,4 @@
-import { clientFor, InputError, fetchModelManifest, listOciAttestations, modelJson, signerJson, OUTPUT_VERSION, PolicyFailedError, verifyOci, type VerifyOciResult } from '@modelseal/core';
+import { clientFor, InputError, fetchModelManifest, listOciAttestations, modelJson, signerJson, OUTPUT_VERSION, PolicyFailedError, verifyOci, type VerifyOciResult } from '@modelseal/core/internals';
 import { attachDetails } from '../output.js';
 import { Command } from 'commander';
 import { progressBar } from '../progress.js';

@@ -1,4 +1,4 @@
-import { modelJson, signerJson, OUTPUT_VERSION, PolicyFailedError, pullModel, type PolicyReport } from '@modelseal/core';
+import { modelJson, signerJson, OUTPUT_VERSION, PolicyFailedError, pullModel, type PolicyReport } from '@modelseal/core/internals';
 import { attachDetails } from '../output.js';
 import { Command } from 'commander';
 import { progressBar } from '../progress.js';

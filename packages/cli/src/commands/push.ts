@@ -1,4 +1,4 @@
-import { modelJson, OUTPUT_VERSION, pushModel } from '@modelseal/core';
+import { modelJson, OUTPUT_VERSION, pushModel } from '@modelseal/core/internals';
 import { attachDetails } from '../output.js';
 import { Command } from 'commander';
 import { addHashOptions, hashOptionsFrom, type HashFlags } from '../options.js';

@@ -1,4 +1,4 @@
-import { defaultSignStateDir, InputError, signModelIncremental, signPrecomputed, signResultJson, trustFromSpec, type ReuseFrom, type Signer, type Trust } from '@modelseal/core';
+import { defaultSignStateDir, InputError, signModelIncremental, signPrecomputed, signResultJson, trustFromSpec, type ReuseFrom, type Signer, type Trust } from '@modelseal/core/internals';
 import { Command } from 'commander';
 import { addHashOptions, hashOptionsFrom, type HashFlags } from '../options.js';
 import { collect, printJson, printWarnings } from '../output.js';

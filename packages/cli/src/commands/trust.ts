@@ -1,6 +1,6 @@
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { refreshTrustedRoot, serializeTrustedRoot, writeFileAtomic } from '@modelseal/core';
+import { refreshTrustedRoot, serializeTrustedRoot, writeFileAtomic } from '@modelseal/core/internals';
 import { Command } from 'commander';
 
 function defaultCache(): string {

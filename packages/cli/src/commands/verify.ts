@@ -1,14 +1,16 @@
 import {
-  evaluatePolicy, hasTrust, InputError, loadPolicy, loadTrustedRoot, policyReportJson, printable, trustFromSpec, VerificationError, verifyModel, verifyResultJson,
-  type PolicyReport, type TrustSpec, type VerifyResult,
-} from '@modelseal/core';
+  appendAuditEvent, hasTrust, InputError, loadPolicy, loadTrustedRoot, PolicyVerdictError, policyReportJson, printable, trustFromSpec, verifyModelAudited, verifyResultJson,
+  type AuditedVerifyOptions, type PolicyReport, type TrustSpec, type VerifyResult,
+} from '@modelseal/core/internals';
 import { Command } from 'commander';
-import { collect, printJson, printWarnings } from '../output.js';
+import { attachDetails, collect, printJson, printWarnings } from '../output.js';
 import { progressBar } from '../progress.js';
 import { addOciVerifyOptions, verifyOciCommandAction } from './oci-verify.js';
 
 /** The keyless flags are named as IdentityPolicy's fields, so they pass straight through. */
 interface Flags extends TrustSpec {
+  cache?: string;
+  auditLog?: string;
   signature?: string;
   ignorePaths?: string[];
   ignoreGitPaths?: boolean;
@@ -47,37 +49,71 @@ const PLAIN_ONLY: Array<[keyof Flags, string]> = [
   ['ignoreUnsignedFiles', '--ignore-unsigned-files'],
 ];
 
-async function verifyPolicy(model: string, flags: Flags & { policy: string }): Promise<void> {
-  if (hasTrust(flags)) {
-    throw new InputError('BAD_OPTION', '--policy names the trusted signers itself; drop --key/--certificate-chain/--identity/--issuer/--github-*');
-  }
-  for (const [k, name] of PLAIN_ONLY) if (flags[k] !== undefined) throw new InputError('BAD_OPTION', `${name} does not apply with --policy (the policy decides what is verified)`);
-  if (flags.ignoreGitPaths === false) throw new InputError('BAD_OPTION', '--no-ignore-git-paths does not apply with --policy');
-  const policy = loadPolicy(flags.policy);
-  const report = await evaluatePolicy(model, policy, {
-    ...(flags.stage ? { stage: flags.stage } : {}),
+/** What `verify` asks of core: a trust or a policy, the cache and the audit log, from the flags. */
+function auditedOptions(flags: Flags, bar: ReturnType<typeof progressBar>): AuditedVerifyOptions {
+  const o: AuditedVerifyOptions = {
     ...(flags.signature ? { signaturePath: flags.signature } : {}),
-    ...(flags.attestations ? { attestationsDir: flags.attestations } : {}),
-    ...(flags.trustedRoot ? { trustedRoot: loadTrustedRoot(flags.trustedRoot) } : {}),
-  });
-  const json = policyReportJson(report);
-  if (!report.ok) {
-    if (!flags.json) printReport(report);
-    const failed = report.rules.filter((x) => !x.ok).map((x) => x.rule);
-    const { error: _e, ok: _o, ...details } = json;
-    throw new VerificationError('POLICY_FAILED', `policy ${flags.policy}: ${failed.length} rule(s) failed: ${failed.join(', ')}`, { details });
+    ...(flags.cache ? { cache: { dir: flags.cache } } : {}),
+    ...(flags.auditLog ? { onAudit: (e) => appendAuditEvent(flags.auditLog!, e) } : {}),
+    ...(bar ? { onProgress: bar.onProgress } : {}),
+  };
+  if (flags.policy) {
+    if (hasTrust(flags)) throw new InputError('BAD_OPTION', '--policy names the trusted signers itself; drop --key/--certificate-chain/--identity/--issuer/--github-*');
+    for (const [k, name] of PLAIN_ONLY) if (flags[k] !== undefined) throw new InputError('BAD_OPTION', `${name} does not apply with --policy (the policy decides what is verified)`);
+    if (flags.ignoreGitPaths === false) throw new InputError('BAD_OPTION', '--no-ignore-git-paths does not apply with --policy');
+    if (flags.cache) throw new InputError('BAD_OPTION', '--cache does not apply with --policy (the policy evaluation hashes the model itself)');
+    return {
+      ...o,
+      policy: loadPolicy(flags.policy),
+      ...(flags.stage ? { stage: flags.stage } : {}),
+      ...(flags.attestations ? { attestationsDir: flags.attestations } : {}),
+      ...(flags.trustedRoot ? { trustedRoot: loadTrustedRoot(flags.trustedRoot) } : {}),
+    };
   }
-  if (flags.json) printJson(json);
+  if (flags.stage !== undefined) throw new InputError('BAD_OPTION', '--stage applies with --policy only');
+  if (flags.attestations !== undefined) throw new InputError('BAD_OPTION', '--attestations applies with --policy only');
+  return {
+    ...o,
+    trust: trustFromSpec(flags),
+    ignorePaths: flags.ignorePaths ?? [],
+    ...(flags.ignoreGitPaths === false ? { ignoreGitPaths: false } : {}),
+    ...(flags.ignoreUnsignedFiles ? { ignoreUnsignedFiles: true } : {}),
+  };
+}
+
+async function verifyAction(model: string, flags: Flags): Promise<void> {
+  const bar = progressBar(flags.quiet ?? false);
+  const o = auditedOptions(flags, bar);
+  let r;
+  try {
+    r = await verifyModelAudited(model, o).finally(() => bar?.done());
+  } catch (err) {
+    if (err instanceof PolicyVerdictError) {
+      if (!flags.json) printReport(err.report);
+      const { error: _e, ok: _o, ...details } = policyReportJson(err.report);
+      attachDetails(err, details);
+    }
+    throw err;
+  }
+  if (r.policy) {
+    if (flags.json) printJson(policyReportJson(r.policy));
+    else {
+      printWarnings(r.warnings);
+      printReport(r.policy);
+    }
+    return;
+  }
+  if (flags.json) printJson(verifyResultJson(r));
   else {
-    printWarnings(report.warnings);
-    printReport(report);
+    printWarnings(r.warnings);
+    process.stdout.write(describe(r));
   }
 }
 
 export function verifyCommand(): Command {
   return addOciVerifyOptions(new Command('verify'))
     .description('verify a model against its signature (or a release policy): exit 0 verified, 1 not verified, 2 bad input')
-    .argument('<model>', 'model folder, single file, tarball, or oci://registry/repository:tag')
+    .argument('<model>', 'model folder, single file, tarball, oci://registry/repository:tag, or hf://org/name[@rev] (local Hugging Face cache)')
     .option('--signature <file>', 'signature file (default: model.sig in the folder, <file>.sig beside a file)')
     .option('--key <pem>', 'trusted public key')
     .option('--certificate-chain <pem>', 'trusted root CA certificate(s); repeatable', collect)
@@ -97,25 +133,10 @@ export function verifyCommand(): Command {
     .option('--policy <file>', 'release policy (YAML or JSON): signers, provenance, approvals; prints one line per rule')
     .option('--stage <stage>', "with --policy: check only this stage's approvals")
     .option('--attestations <dir>', 'with --policy: where attestations are kept (default: <model>.attestations)')
+    .option('--cache <dir>', 'verification cache: unchanged files are not hashed again (the signature is checked every time; keep the folder as protected as the model)')
+    .option('--audit-log <file>', 'append one JSON line per verification (success or failure) to this file')
     .action(async (model: string, flags: Flags) => {
       if (model.startsWith('oci://')) return verifyOciCommandAction(model, flags);
-      if (flags.policy) return verifyPolicy(model, flags as Flags & { policy: string });
-      if (flags.stage !== undefined) throw new InputError('BAD_OPTION', '--stage applies with --policy only');
-      if (flags.attestations !== undefined) throw new InputError('BAD_OPTION', '--attestations applies with --policy only');
-      const trust = trustFromSpec(flags);
-      const bar = progressBar(flags.quiet ?? false);
-      const r = await verifyModel(model, {
-        trust,
-        ...(flags.signature ? { signaturePath: flags.signature } : {}),
-        ignorePaths: flags.ignorePaths ?? [],
-        ...(flags.ignoreGitPaths === false ? { ignoreGitPaths: false } : {}),
-        ignoreUnsignedFiles: flags.ignoreUnsignedFiles ?? false,
-        ...(bar ? { onProgress: bar.onProgress } : {}),
-      }).finally(() => bar?.done());
-      if (flags.json) printJson(verifyResultJson(r));
-      else {
-        printWarnings(r.warnings);
-        process.stdout.write(describe(r));
-      }
+      return verifyAction(model, flags);
     });
 }

@@ -1,6 +1,7 @@
 import { lstatSync, readdirSync, realpathSync, statSync, type BigIntStats, type Stats } from 'node:fs';
 import path from 'node:path';
 import { ModelPathError } from '../errors.js';
+import { hfBlobTarget, hfSnapshotOf } from './hf-snapshot.js';
 
 /** A regular file of the model: its manifest name and where to read it. */
 export interface ModelFile {
@@ -92,6 +93,8 @@ export function walkModel(modelPath: string, opts: WalkOptions): WalkedModel {
     return false;
   };
   const visitedDirs = new Set<string>([root]);
+  // A Hugging Face cache snapshot: its links into the repository's own blobs/ are the files.
+  const hf = hfSnapshotOf(root);
   // Explicit stack: deep trees must not overflow the JS call stack.
   const stack: Array<{ abs: string; name: string }> = [{ abs: root, name: '' }];
   while (stack.length > 0) {
@@ -112,6 +115,11 @@ export function walkModel(modelPath: string, opts: WalkOptions): WalkedModel {
       if (ignored(name)) continue;
       const abs = path.join(dir.abs, base);
       if (ent.isSymbolicLink()) {
+        const blob = hf && hfBlobTarget(hf, abs);
+        if (blob) {
+          files.push(regular(name, blob.target, blob.stat));
+          continue;
+        }
         if (!opts.allowSymlinks) {
           throw new ModelPathError('SYMLINK_REFUSED', `${abs}: is a symbolic link; symlinks are refused unless --allow-symlinks is given`);
         }

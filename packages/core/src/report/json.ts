@@ -17,6 +17,7 @@ export interface DigestJson {
   sha256: string;
 }
 
+/** An error in JSON output: its code, message and family. */
 export interface ErrorJson {
   code: string;
   message: string;
@@ -32,6 +33,7 @@ export interface SerializationJson {
   ignorePaths: string[];
 }
 
+/** A model in JSON output: name, root digest, serialization, resource count. */
 export interface ModelJson {
   name: string;
   /** the OMS root digest: SHA-256 over the resources' digests, in order */

@@ -6,11 +6,13 @@ import { VerificationError } from '../errors.js';
 import { sigstoreBundle, sigstoreVerify } from '../lazy-deps.js';
 import { certificateIdentity, matchIdentity, type CertificateIdentity, type IdentityPolicy } from './identity.js';
 
+/** Keyless verification trusts a Sigstore root (Fulcio, Rekor, CT logs, TSAs) and an identity policy. */
 export interface KeylessTrust {
   trustedRoot: TrustedRoot;
   policy: IdentityPolicy;
 }
 
+/** A keyless signer, as verified: the identity from the Fulcio certificate and when it signed. */
 export interface KeylessSigner {
   kind: 'keyless';
   identity: CertificateIdentity;

@@ -18,6 +18,7 @@ export function publicGoodTrustedRoot(): TrustedRoot {
   return sigstoreProtobuf().TrustedRoot.fromJSON(JSON.parse(Buffer.from(b64, 'base64').toString('utf8')));
 }
 
+/** Reads a Sigstore `trusted_root.json` (a private or staging Sigstore, or a refreshed public-good root). */
 export function loadTrustedRoot(file: string): TrustedRoot {
   const bytes = readBoundedFile(file, { limit: LIMITS.trustedRootBytes, what: 'trusted root', notFoundCode: 'BAD_TRUSTED_ROOT' });
   const json = parseJsonBounded(bytes, file, 'BAD_TRUSTED_ROOT');
