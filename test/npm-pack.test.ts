@@ -73,7 +73,8 @@ describe('installed from npm pack tarballs', () => {
   it('imports the library, calls verifyModel, and type-checks against its declarations', () => {
     const script = `
 import { existsSync } from 'node:fs';
-import { verifyModel, trustFromSpec, POLICY_SCHEMA_PATH, type VerifyResult } from '@modelseal/core';
+import { verifyModel, trustFromSpec, type VerifyResult } from '@modelseal/core';
+import { POLICY_SCHEMA_PATH } from '@modelseal/core/internals';
 const r: VerifyResult = await verifyModel('model', { trust: trustFromSpec({ key: 'k.pub' }), signaturePath: 'model.sig' });
 console.log(JSON.stringify({ resources: r.manifest.resources.length, schema: existsSync(POLICY_SCHEMA_PATH) }));
 `;

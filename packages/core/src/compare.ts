@@ -1,5 +1,6 @@
 import type { Manifest } from './manifest.js';
 
+/** Every way a model differs from its signed manifest, by resource name. */
 export interface ManifestDifferences {
   /** signed, present, different digest */
   changed: string[];

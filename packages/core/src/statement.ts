@@ -49,6 +49,7 @@ export function toOmsSerialization(s: Serialization): OmsSerialization {
   return out;
 }
 
+/** The in-toto statement that gets signed: the manifest in the OMS v1.0 wire form, as model_signing writes it. */
 export function toOmsStatement(m: Manifest): OmsStatement {
   return {
     _type: IN_TOTO_STATEMENT_V1,

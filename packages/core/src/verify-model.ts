@@ -22,6 +22,7 @@ export type VerifiedSigner =
   | { kind: 'certificate'; keyType: KeyType; subject: string; issuer: string; fingerprint: string; publicKeySha256: string; chain: string[] }
   | KeylessSigner;
 
+/** What a successful `verifyModel` proves: who signed which manifest, and what the caller should know. */
 export interface VerifyResult {
   modelName: string;
   rootDigest: string;
@@ -43,6 +44,7 @@ export interface VerifyResult {
 /** What the caller trusts. Exactly one. */
 export type Trust = { publicKey: KeyObject } | { certificateAuthorities: X509Certificate[] } | { sigstore: KeylessTrust };
 
+/** How to verify: what to trust (required), where the signature is, and the few knobs a verifier may turn. */
 export interface VerifyOptions {
   trust: Trust;
   /** default: `model.sig` in the folder, `<file>.sig` beside a file */

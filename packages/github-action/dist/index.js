@@ -63824,7 +63824,6 @@ var init_verify_attestation = __esm({
     init_limits();
     init_verify_model();
     init_statement2();
-    init_json();
   }
 });
 

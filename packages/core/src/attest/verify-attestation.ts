@@ -15,7 +15,6 @@ export function signerId(s: VerifiedSigner): string {
   return `spki:${s.publicKeySha256}`;
 }
 
-export { describeSigner } from '../report/json.js';
 
 export interface VerifiedAttestation {
   signer: VerifiedSigner;

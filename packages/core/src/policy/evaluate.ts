@@ -27,6 +27,7 @@ export interface AttestationItem {
   build?: { repository: string; workflow: string; ref: string; commit?: string; runUrl?: string };
 }
 
+/** One policy rule's verdict, with every attestation it examined. */
 export interface RuleResult {
   /** `signature`, `provenance`, `approvals.<stage>` */
   rule: string;
@@ -35,6 +36,7 @@ export interface RuleResult {
   items?: AttestationItem[];
 }
 
+/** The whole evaluation: the verdict, the model and its signer, one result per rule. */
 export interface PolicyReport {
   ok: boolean;
   policy: string;
@@ -46,6 +48,7 @@ export interface PolicyReport {
   warnings: string[];
 }
 
+/** Which stage to check, where the signature and attestations are, and the trusted root for keyless signers. */
 export interface EvaluateOptions {
   /** only this stage's approvals (default: every stage in the policy); a stage the policy lacks is an input error */
   stage?: string;

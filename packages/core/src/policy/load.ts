@@ -24,6 +24,7 @@ export type PolicySigner =
   | { label: string; kind: 'certificate'; certificateAuthorities: import('node:crypto').X509Certificate[] }
   | { label: string; kind: 'keyless'; policy: IdentityPolicy };
 
+/** A policy file, validated, with every key and CA it names loaded: what `evaluatePolicy` takes. */
 export interface LoadedPolicy {
   file: string;
   signers: PolicySigner[];
