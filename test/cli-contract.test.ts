@@ -162,3 +162,25 @@ describe('keygen on a terminal', () => {
     expect(existsSync(path.join(dir, 'differ.key'))).toBe(false);
   });
 });
+
+describe('verify --cache and --audit-log', () => {
+  it('a second verify hashes nothing that did not change; each run appends one audit line, success or failure', () => {
+    const dir = tmp();
+    const m = path.join(dir, 'm');
+    cpSync(path.join(ROOT, 'examples/tiny-model'), m, { recursive: true });
+    expect(modelseal(['keygen', '--out', path.join(dir, 'k'), '--json']).status).toBe(0);
+    expect(modelseal(['sign', m, '--key', path.join(dir, 'k.key')]).status).toBe(0);
+    const args = ['verify', m, '--key', path.join(dir, 'k.pub'), '--cache', path.join(dir, 'cache'), '--audit-log', path.join(dir, 'audit.jsonl'), '--json'];
+    const first = json(modelseal(args), 0);
+    expect(first.cacheHits).toBe(0);
+    expect(json(modelseal(args), 0).cacheHits).toBe(first.model.resources);
+    writeFileSync(path.join(m, 'config.json'), '{"tampered":true}');
+    json(modelseal(args), 1, 'MODEL_MISMATCH');
+    const lines = readFileSync(path.join(dir, 'audit.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.ok)).toEqual([true, true, false]);
+    expect(lines[2]).toMatchObject({ error: { code: 'MODEL_MISMATCH' }, signer: { kind: 'key' } });
+    const r = modelseal(['verify', m, '--policy', key('policy.yml'), '--cache', path.join(dir, 'cache')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/\[BAD_OPTION\]/);
+  });
+});
