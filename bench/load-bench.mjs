@@ -8,17 +8,15 @@
 // and I/O paths, not the disk.
 // Usage: node bench/load-bench.mjs [--runs 5] [--size-gib 2]
 import { spawnSync } from 'node:child_process';
-import { randomFillSync, createPrivateKey } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { createPrivateKey } from 'node:crypto';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { GiB, MiB, ROOT, median, writeRandom } from './lib.mjs';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
 const WORK = path.join(ROOT, 'bench/.work');
 const args = process.argv.slice(2);
 const opt = (name, dflt) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : dflt);
 const RUNS = opt('--runs', 5);
-const GiB = 1 << 30;
-const MiB = 1 << 20;
 const core = await import(path.join(ROOT, 'packages/core/dist/internals.js'));
 
 // ---- child: one measured operation, prints {secs, rssMiB, bytes} -------------
@@ -58,17 +56,6 @@ if (process.env.LOAD_BENCH_CHILD) {
 }
 
 // ---- parent ------------------------------------------------------------------
-function writeRandom(file, size) {
-  const fd = openSync(file, 'w');
-  const buf = Buffer.allocUnsafe(Math.min(size, 16 * MiB));
-  for (let left = size; left > 0; ) {
-    const n = Math.min(left, buf.length);
-    randomFillSync(buf, 0, n);
-    writeSync(fd, buf, 0, n);
-    left -= n;
-  }
-  closeSync(fd);
-}
 
 const sizeGiB = opt('--size-gib', 2);
 const name = `load-${sizeGiB}GiB`;
@@ -96,7 +83,6 @@ function once(mode) {
   if (r.status !== 0) throw new Error(`${mode}: ${r.stderr}`);
   return JSON.parse(r.stdout);
 }
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const MODES = [
   ['plain', 'plain fs.createReadStream of every file (no hashing)'],

@@ -30,15 +30,16 @@ export function modelseal(args: string[], opts: { env?: Record<string, string>; 
  * The same, without blocking this process: needed when the test itself
  * serves what the CLI talks to (spawnSync would starve the server).
  */
-export function modelsealAsync(args: string[], opts: { env?: Record<string, string> } = {}): Promise<CliResult> {
+export function modelsealAsync(args: string[], opts: { env?: Record<string, string>; input?: string; timeoutMs?: number } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...opts.env }, cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...opts.env }, cwd: ROOT, stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'], timeout: opts.timeoutMs ?? 120_000 });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
+    child.stdout!.on('data', (c) => (stdout += c));
+    child.stderr!.on('data', (c) => (stderr += c));
     child.on('error', reject);
     child.on('close', (status) => resolve({ status, stdout, stderr }));
+    if (opts.input !== undefined) child.stdin!.end(opts.input);
   });
 }
 

@@ -354,16 +354,4 @@ describe.skipIf(!HAVE)('OCI registry with htpasswd Basic auth', () => {
 });
 
 /** The CLI with text on stdin (--password-stdin). */
-async function modelsealStdin(args: string[], input: string) {
-  const { spawn } = await import('node:child_process');
-  return new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'packages/cli/dist/main.js'), ...args], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c) => (stdout += c));
-    child.stderr.on('data', (c) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-    child.stdin.end(input);
-  });
-}
+const modelsealStdin = (args: string[], input: string) => modelsealAsync(args, { input });

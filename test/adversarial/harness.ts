@@ -9,7 +9,7 @@
  * CLI runs go through a small pool so one case can start several at once
  * (each spawn costs ~0.2 s of Node start-up).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { appendFileSync, cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -18,7 +18,7 @@ import {
   exitCodeFor, generateKeyPair, IN_TOTO_PAYLOAD_TYPE, keySigner, loadPublicKey, ModelsealError, VerificationError,
   type KeyType, type PolicyReport, type Signer,
 } from '@modelseal/core/internals';
-import { CLI, ROOT, tmp } from '../cli.js';
+import { modelsealAsync, tmp } from '../cli.js';
 
 export { tmp };
 
@@ -147,17 +147,8 @@ export async function cli(args: string[], opts: { timeoutMs?: number } = {}): Pr
   running++;
   try {
     const argv = args.includes('--json') ? args : [...args, '--json'];
-    const r = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      // MODELSEAL_STATE_DIR=off: `sign` must not record file states in the user's cache from a test.
-      const env = { ...process.env, MODELSEAL_STATE_DIR: 'off' };
-      const child = spawn(process.execPath, [CLI, ...argv], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: opts.timeoutMs ?? 30_000 });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (c) => (stdout += c));
-      child.stderr.on('data', (c) => (stderr += c));
-      child.on('error', reject);
-      child.on('close', (status) => resolve({ status, stdout, stderr }));
-    });
+    // MODELSEAL_STATE_DIR=off: `sign` must not record file states in the user's cache from a test.
+    const r = await modelsealAsync(argv, { env: { MODELSEAL_STATE_DIR: 'off' }, timeoutMs: opts.timeoutMs ?? 30_000 });
     let json: unknown;
     try {
       json = JSON.parse(r.stdout);

@@ -1,5 +1,5 @@
 import { InputError, loadPolicy, trustFromSpec, type LoadedPolicy, type RegistryOptions, type Trust, type TrustSpec } from '@modelseal/core/internals';
-import { collect } from './output.js';
+import { addTrustOptions as addTrustFlags } from './trust-flags.js';
 import type { Command } from 'commander';
 
 export interface RegistryFlags {
@@ -31,19 +31,9 @@ export async function registryOptionsFrom(f: RegistryFlags): Promise<RegistryOpt
   };
 }
 
-/** The trust flags of verify, for pull. */
+/** The trust flags of verify, and a policy, for pull. */
 export function addTrustOptions(cmd: Command): Command {
-  return cmd
-    .option('--key <pem>', 'trusted public key')
-    .option('--certificate-chain <pem>', 'trusted root CA certificate(s); repeatable', collect)
-    .option('--identity <id>', 'keyless: the signer identity (certificate SAN), exact')
-    .option('--identity-regexp <re>', 'keyless: the signer identity, as an anchored regular expression')
-    .option('--issuer <url>', 'keyless: the OIDC issuer, exact')
-    .option('--issuer-regexp <re>', 'keyless: the OIDC issuer, as an anchored regular expression')
-    .option('--github-repository <owner/repo>', 'keyless: the GitHub repository the signing workflow ran in')
-    .option('--github-ref <ref>', 'keyless: the git ref it ran on')
-    .option('--github-workflow <path>', 'keyless: the signing workflow')
-    .option('--trusted-root <file>', 'keyless: Sigstore trusted_root.json (default: public-good)')
+  return addTrustFlags(cmd)
     .option('--policy <file>', 'release policy: signers, provenance, approvals (attestations are read from the referrers)')
     .option('--stage <stage>', "with --policy: check only this stage's approvals");
 }

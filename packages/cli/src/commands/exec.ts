@@ -6,7 +6,7 @@ import {
   type AuditedVerifyOptions, type TrustSpec,
 } from '@modelseal/core/internals';
 import { Command } from 'commander';
-import { collect } from '../output.js';
+import { addTrustOptions } from '../trust-flags.js';
 
 interface Flags extends TrustSpec {
   signature?: string;
@@ -60,22 +60,12 @@ function runChild(file: string, args: string[]): Promise<never> {
 }
 
 export function execCommand(): Command {
-  return new Command('exec')
+  return addTrustOptions(new Command('exec'))
     .description('verify a model, then run a command in place of modelseal (the command never starts unless the model verified): exit 1 not verified, 2 bad input, else the command\'s own status')
     .usage('<model> (--key PUB | --certificate-chain CA | --identity ID --issuer URL | --policy FILE) [options] -- <command> [args...]')
     .argument('<model>', 'model folder or file, or hf://org/name[@rev] from the local Hugging Face cache')
     .argument('<command...>', 'the command to run, after --')
     .option('--signature <file>', 'signature file (default: model.sig in the folder, <file>.sig beside a file)')
-    .option('--key <pem>', 'trusted public key')
-    .option('--certificate-chain <pem>', 'trusted root CA certificate(s); repeatable', collect)
-    .option('--identity <id>', 'keyless: the signer identity, exact')
-    .option('--identity-regexp <re>', 'keyless: the signer identity, as an anchored regular expression')
-    .option('--issuer <url>', 'keyless: the OIDC issuer, exact')
-    .option('--issuer-regexp <re>', 'keyless: the OIDC issuer, as an anchored regular expression')
-    .option('--github-repository <owner/repo>', 'keyless: the GitHub repository the signing workflow ran in')
-    .option('--github-ref <ref>', 'keyless: the git ref it ran on')
-    .option('--github-workflow <path>', 'keyless: the signing workflow')
-    .option('--trusted-root <file>', 'keyless: Sigstore trusted_root.json (default: public-good)')
     .option('--policy <file>', 'release policy: its signers, provenance and approvals decide')
     .option('--stage <stage>', 'with --policy: check only this stage\'s approvals')
     .option('--attestations <dir>', 'with --policy: where attestations are kept (default: <model>.attestations)')

@@ -5,6 +5,7 @@ import {
 import { Command } from 'commander';
 import { attachDetails, collect, printJson, printWarnings } from '../output.js';
 import { progressBar } from '../progress.js';
+import { addTrustOptions } from '../trust-flags.js';
 import { addOciVerifyOptions, verifyOciCommandAction } from './oci-verify.js';
 
 /** The keyless flags are named as IdentityPolicy's fields, so they pass straight through. */
@@ -111,20 +112,10 @@ async function verifyAction(model: string, flags: Flags): Promise<void> {
 }
 
 export function verifyCommand(): Command {
-  return addOciVerifyOptions(new Command('verify'))
+  return addTrustOptions(addOciVerifyOptions(new Command('verify')))
     .description('verify a model against its signature (or a release policy): exit 0 verified, 1 not verified, 2 bad input')
     .argument('<model>', 'model folder, single file, tarball, oci://registry/repository:tag, or hf://org/name[@rev] (local Hugging Face cache)')
     .option('--signature <file>', 'signature file (default: model.sig in the folder, <file>.sig beside a file)')
-    .option('--key <pem>', 'trusted public key')
-    .option('--certificate-chain <pem>', 'trusted root CA certificate(s); repeatable', collect)
-    .option('--identity <id>', 'keyless: the signer identity (certificate SAN: email or URI), exact')
-    .option('--identity-regexp <re>', 'keyless: the signer identity, as a regular expression anchored at both ends')
-    .option('--issuer <url>', 'keyless: the OIDC issuer, exact')
-    .option('--issuer-regexp <re>', 'keyless: the OIDC issuer, as an anchored regular expression')
-    .option('--github-repository <owner/repo>', 'keyless: the GitHub repository the signing workflow ran in')
-    .option('--github-ref <ref>', 'keyless: the git ref it ran on (refs/heads/main, refs/tags/v1)')
-    .option('--github-workflow <path>', 'keyless: the signing workflow (.github/workflows/release.yml or owner/repo/.github/workflows/release.yml)')
-    .option('--trusted-root <file>', 'keyless: Sigstore trusted_root.json (default: the public-good root shipped with modelseal)')
     .option('--ignore-paths <path>', 'a path to leave out, on top of those the signature records; repeatable', collect)
     .option('--no-ignore-git-paths', 'for signatures that record no ignore paths (model_signing < 1.1): do not leave out .git* files')
     .option('--ignore-unsigned-files', 'allow files the signature does not name (they are listed, never read)')
