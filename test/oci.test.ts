@@ -3,10 +3,8 @@ import { createHash, createPrivateKey, randomBytes } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  APPROVAL_PREDICATE_V1, attachBundle, attestModel, buildApproval, buildProvenance, fallbackTag, generateKeyPair, keySigner, loadPublicKey, OCI_INDEX, OCI_MANIFEST,
-  parseReference, pullModel, pushModel, RegistryClient, sha256Digest, signModel, SLSA_PROVENANCE_V1, verifyOci, type ImageManifest, type PushResult,
-} from '@modelseal/core/internals';
+import { APPROVAL_PREDICATE_V1, attestModel, buildApproval, buildProvenance, generateKeyPair, keySigner, loadPublicKey, signModel, SLSA_PROVENANCE_V1 } from '@modelseal/core/internals';
+import { attachBundle, fallbackTag, OCI_INDEX, parseReference, pullModel, pushModel, RegistryClient, sha256Digest, verifyOci, type PushResult, OCI_MANIFEST, type ImageManifest } from '@modelseal/core/oci';
 import { codeOf } from '../packages/core/test/helpers.js';
 import { modelsealAsync, ROOT, tmp } from './cli.js';
 import { blobDataPath, haveTool, REGISTRY_BIN, startRegistry, type TestRegistry } from './registry.js';

@@ -1,4 +1,5 @@
-import { InputError, loadPolicy, trustFromSpec, type LoadedPolicy, type RegistryOptions, type Trust, type TrustSpec } from '@modelseal/core/internals';
+import { InputError, loadPolicy, trustFromSpec, type LoadedPolicy, type Trust, type TrustSpec } from '@modelseal/core/internals';
+import type { RegistryOptions } from '@modelseal/core/oci';
 import { addTrustOptions as addTrustFlags } from './trust-flags.js';
 import type { Command } from 'commander';
 
@@ -67,4 +68,9 @@ export async function withInterrupt<T>(run: (signal: AbortSignal) => Promise<T>)
     process.off('SIGINT', abort);
     process.off('SIGTERM', abort);
   }
+}
+
+/** verify's extra flags for oci:// models (here, not in oci-verify.ts, so that verify loads the registry client only for oci://). */
+export function addOciVerifyOptions(cmd: Command): Command {
+  return addRegistryOptions(cmd).option('--no-download', 'oci:// only: compare the signed manifest with the registry manifest, downloading no layer (sha256 files-method signatures)');
 }

@@ -5,6 +5,9 @@
  * deliberate public API (which this re-exports too).
  *
  * @packageDocumentation
+ *
+ * The OCI registry client is its own subpath, `@modelseal/core/oci`: it pulls in
+ * node:http/https/tls, which every other command would otherwise pay for at start.
  */
 export * from './errors.js';
 export * from './paths.js';
@@ -52,7 +55,6 @@ export * from './sign-precomputed.js';
 export * from './reuse-signature.js';
 export { defaultSignStateDir, RACY_MARGIN_NS } from './reuse/sign-state.js';
 export * from './attest/github-source.js';
-export * from './oci/index.js';
 export * from './load/open-verified.js';
 export * from './load/verify-audited.js';
 export * from './load/verification-cache.js';

@@ -1,10 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  hashModel, layerMediaType, modelConfig, modelManifest, layerFor, parseChallenge, parseModelManifest, parseReference, resolveCredentials, sha256Digest,
-  type Descriptor,
-} from '@modelseal/core/internals';
+import { hashModel } from '@modelseal/core/internals';
+import { layerMediaType, modelConfig, modelManifest, layerFor, parseChallenge, parseModelManifest, parseReference, resolveCredentials, sha256Digest, type Descriptor } from '@modelseal/core/oci';
 import { LayerDigester } from '../src/oci/layer-digest.js';
 import { bytes, tempDir, writeTree } from './helpers.js';
 

@@ -172,8 +172,8 @@ var require_tunnel = __commonJS({
     "use strict";
     var net5 = __require("net");
     var tls4 = __require("tls");
-    var http4 = __require("http");
-    var https3 = __require("https");
+    var http3 = __require("http");
+    var https2 = __require("https");
     var events = __require("events");
     var assert2 = __require("assert");
     var util = __require("util");
@@ -183,24 +183,24 @@ var require_tunnel = __commonJS({
     exports.httpsOverHttps = httpsOverHttps2;
     function httpOverHttp2(options) {
       var agent = new TunnelingAgent(options);
-      agent.request = http4.request;
+      agent.request = http3.request;
       return agent;
     }
     function httpsOverHttp2(options) {
       var agent = new TunnelingAgent(options);
-      agent.request = http4.request;
+      agent.request = http3.request;
       agent.createSocket = createSecureSocket;
       agent.defaultPort = 443;
       return agent;
     }
     function httpOverHttps2(options) {
       var agent = new TunnelingAgent(options);
-      agent.request = https3.request;
+      agent.request = https2.request;
       return agent;
     }
     function httpsOverHttps2(options) {
       var agent = new TunnelingAgent(options);
-      agent.request = https3.request;
+      agent.request = https2.request;
       agent.createSocket = createSecureSocket;
       agent.defaultPort = 443;
       return agent;
@@ -209,7 +209,7 @@ var require_tunnel = __commonJS({
       var self = this;
       self.options = options || {};
       self.proxyOptions = self.options.proxy || {};
-      self.maxSockets = self.options.maxSockets || http4.Agent.defaultMaxSockets;
+      self.maxSockets = self.options.maxSockets || http3.Agent.defaultMaxSockets;
       self.requests = [];
       self.sockets = [];
       self.on("free", function onFree(socket, host, port, localAddress) {
@@ -7753,7 +7753,7 @@ var require_client = __commonJS({
     "use strict";
     var assert2 = __require("node:assert");
     var net5 = __require("node:net");
-    var http4 = __require("node:http");
+    var http3 = __require("node:http");
     var util = require_util();
     var { channels } = require_diagnostics();
     var Request = require_request();
@@ -7942,7 +7942,7 @@ var require_client = __commonJS({
         this[kUrl] = util.parseOrigin(url);
         this[kConnector] = connect7;
         this[kPipelining] = pipelining != null ? pipelining : 1;
-        this[kMaxHeadersSize] = maxHeaderSize || http4.maxHeaderSize;
+        this[kMaxHeadersSize] = maxHeaderSize || http3.maxHeaderSize;
         this[kKeepAliveDefaultTimeout] = keepAliveTimeout == null ? 4e3 : keepAliveTimeout;
         this[kKeepAliveMaxTimeout] = keepAliveMaxTimeout == null ? 6e5 : keepAliveMaxTimeout;
         this[kKeepAliveTimeoutThreshold] = keepAliveTimeoutThreshold == null ? 2e3 : keepAliveTimeoutThreshold;
@@ -36523,8 +36523,8 @@ var require_headers3 = __commonJS({
 var require_response2 = __commonJS({
   "node_modules/minipass-fetch/lib/response.js"(exports, module) {
     "use strict";
-    var http4 = __require("http");
-    var { STATUS_CODES } = http4;
+    var http3 = __require("http");
+    var { STATUS_CODES } = http3;
     var Headers2 = require_headers3();
     var Body = require_body2();
     var { clone, extractContentType } = Body;
@@ -36910,8 +36910,8 @@ var require_lib3 = __commonJS({
   "node_modules/minipass-fetch/lib/index.js"(exports, module) {
     "use strict";
     var { URL: URL5 } = __require("url");
-    var http4 = __require("http");
-    var https3 = __require("https");
+    var http3 = __require("http");
+    var https2 = __require("https");
     var zlib = require_commonjs2();
     var { Minipass } = require_commonjs();
     var Body = require_body2();
@@ -36970,7 +36970,7 @@ var require_lib3 = __commonJS({
         } catch (er) {
           return reject(er);
         }
-        const send = (options.protocol === "https:" ? https3 : http4).request;
+        const send = (options.protocol === "https:" ? https2 : http3).request;
         const { signal } = request;
         let response = null;
         const abort = () => {
@@ -67601,7 +67601,7 @@ var require_schemes = __commonJS({
       urnComponent.nss = (uuidComponent.uuid || "").toLowerCase();
       return urnComponent;
     }
-    var http4 = (
+    var http3 = (
       /** @type {SchemeHandler} */
       {
         scheme: "http",
@@ -67610,11 +67610,11 @@ var require_schemes = __commonJS({
         serialize: httpSerialize
       }
     );
-    var https3 = (
+    var https2 = (
       /** @type {SchemeHandler} */
       {
         scheme: "https",
-        domainHost: http4.domainHost,
+        domainHost: http3.domainHost,
         parse: httpParse,
         serialize: httpSerialize
       }
@@ -67658,8 +67658,8 @@ var require_schemes = __commonJS({
     var SCHEMES = (
       /** @type {Record<SchemeName, SchemeHandler>} */
       {
-        http: http4,
-        https: https3,
+        http: http3,
+        https: https2,
         ws,
         wss,
         urn,
@@ -78838,223 +78838,6 @@ var init_github_source = __esm({
   }
 });
 
-// packages/core/dist/oci/reference.js
-var init_reference = __esm({
-  "packages/core/dist/oci/reference.js"() {
-    "use strict";
-    init_errors();
-  }
-});
-
-// packages/core/dist/oci/media-types.js
-var OCI_MANIFEST, OCI_INDEX, EMPTY_JSON;
-var init_media_types = __esm({
-  "packages/core/dist/oci/media-types.js"() {
-    "use strict";
-    OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json";
-    OCI_INDEX = "application/vnd.oci.image.index.v1+json";
-    EMPTY_JSON = Buffer.from("{}");
-  }
-});
-
-// packages/core/dist/oci/credentials.js
-var init_credentials = __esm({
-  "packages/core/dist/oci/credentials.js"() {
-    "use strict";
-    init_errors();
-    init_limits();
-  }
-});
-
-// packages/core/dist/oci/challenge.js
-var init_challenge = __esm({
-  "packages/core/dist/oci/challenge.js"() {
-    "use strict";
-  }
-});
-
-// packages/core/dist/oci/errors.js
-var init_errors2 = __esm({
-  "packages/core/dist/oci/errors.js"() {
-    "use strict";
-    init_errors();
-  }
-});
-
-// packages/core/dist/oci/stream-request.js
-import http3, {} from "node:http";
-import https2 from "node:https";
-var agents;
-var init_stream_request = __esm({
-  "packages/core/dist/oci/stream-request.js"() {
-    "use strict";
-    agents = { http: new http3.Agent({ keepAlive: true }), https: new https2.Agent({ keepAlive: true }) };
-  }
-});
-
-// packages/core/dist/oci/client.js
-var MANIFEST_ACCEPT, READ_SIZE;
-var init_client = __esm({
-  "packages/core/dist/oci/client.js"() {
-    "use strict";
-    init_errors();
-    init_limits();
-    init_challenge();
-    init_errors2();
-    init_media_types();
-    init_reference();
-    init_stream_request();
-    MANIFEST_ACCEPT = `${OCI_MANIFEST}, ${OCI_INDEX}`;
-    READ_SIZE = 1 << 20;
-  }
-});
-
-// packages/core/dist/oci/referrers.js
-var init_referrers = __esm({
-  "packages/core/dist/oci/referrers.js"() {
-    "use strict";
-    init_errors();
-    init_limits();
-    init_media_types();
-    init_reference();
-  }
-});
-
-// packages/core/dist/oci/bundle-referrer.js
-var init_bundle_referrer = __esm({
-  "packages/core/dist/oci/bundle-referrer.js"() {
-    "use strict";
-    init_errors();
-    init_limits();
-    init_client();
-    init_media_types();
-    init_referrers();
-  }
-});
-
-// packages/core/dist/oci/modelpack.js
-var init_modelpack = __esm({
-  "packages/core/dist/oci/modelpack.js"() {
-    "use strict";
-    init_errors();
-    init_limits();
-    init_paths();
-    init_media_types();
-    init_reference();
-  }
-});
-
-// packages/core/dist/oci/remote-model.js
-var init_remote_model = __esm({
-  "packages/core/dist/oci/remote-model.js"() {
-    "use strict";
-    init_errors();
-    init_statement();
-    init_client();
-    init_bundle_referrer();
-    init_credentials();
-    init_media_types();
-    init_modelpack();
-    init_reference();
-  }
-});
-
-// packages/core/dist/oci/push.js
-var init_push = __esm({
-  "packages/core/dist/oci/push.js"() {
-    "use strict";
-    init_store();
-    init_compare();
-    init_errors();
-    init_hash_model();
-    init_walk();
-    init_bundle();
-    init_sign_model();
-    init_verify_model();
-    init_bundle_referrer();
-    init_client();
-    init_media_types();
-    init_modelpack();
-    init_referrers();
-    init_remote_model();
-    init_reference();
-  }
-});
-
-// packages/core/dist/oci/attestations.js
-var init_attestations = __esm({
-  "packages/core/dist/oci/attestations.js"() {
-    "use strict";
-    init_statement();
-    init_bundle_referrer();
-  }
-});
-
-// packages/core/dist/oci/layer-digest.js
-var init_layer_digest = __esm({
-  "packages/core/dist/oci/layer-digest.js"() {
-    "use strict";
-    init_errors();
-    init_algorithms();
-    init_manifest();
-    init_paths();
-  }
-});
-
-// packages/core/dist/oci/pull.js
-var WRITE_BATCH;
-var init_pull = __esm({
-  "packages/core/dist/oci/pull.js"() {
-    "use strict";
-    init_bundle();
-    init_errors();
-    init_manifest();
-    init_evaluate();
-    init_hash_model();
-    init_verify_model();
-    init_attestations();
-    init_errors2();
-    init_layer_digest();
-    init_remote_model();
-    WRITE_BATCH = 1 << 20;
-  }
-});
-
-// packages/core/dist/oci/verify-oci.js
-var init_verify_oci = __esm({
-  "packages/core/dist/oci/verify-oci.js"() {
-    "use strict";
-    init_bundle();
-    init_errors();
-    init_manifest();
-    init_verify_model();
-    init_layer_digest();
-    init_pull();
-    init_remote_model();
-  }
-});
-
-// packages/core/dist/oci/index.js
-var init_oci = __esm({
-  "packages/core/dist/oci/index.js"() {
-    "use strict";
-    init_reference();
-    init_media_types();
-    init_credentials();
-    init_challenge();
-    init_client();
-    init_errors2();
-    init_referrers();
-    init_bundle_referrer();
-    init_modelpack();
-    init_remote_model();
-    init_push();
-    init_pull();
-    init_verify_oci();
-    init_attestations();
-  }
-});
-
 // packages/core/dist/load/audit.js
 var init_audit = __esm({
   "packages/core/dist/load/audit.js"() {
@@ -79176,7 +78959,6 @@ var init_internals = __esm({
     init_reuse_signature();
     init_sign_state();
     init_github_source();
-    init_oci();
     init_open_verified();
     init_verify_audited();
     init_verification_cache();

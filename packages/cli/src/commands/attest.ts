@@ -5,7 +5,6 @@ import {
 import { Command } from 'commander';
 import { collect, printJson, printWarnings } from '../output.js';
 import { addRegistryOptions } from '../oci-options.js';
-import { listOciCommandAction } from './oci-verify.js';
 import { addSignerOptions, signerFromFlags, type FlagSigner, type SignerFlags } from '../signer-options.js';
 
 interface CommonFlags extends SignerFlags {
@@ -146,7 +145,7 @@ export function attestationsCommand(): Command {
     .option('--attestations <dir>', 'where attestations are kept (default: <model>.attestations)')
     .option('--json', 'print as JSON')
     .action(async (model: string, f: { attestations?: string; json?: boolean }) => {
-      if (model.startsWith('oci://')) return listOciCommandAction(model, f);
+      if (model.startsWith('oci://')) return (await import('./oci-verify.js')).listOciCommandAction(model, f);
       assertModelPath(model);
       const dir = f.attestations ?? defaultAttestationsDir(model);
       const rows = readAttestations(dir).map((a) => {

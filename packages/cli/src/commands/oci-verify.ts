@@ -1,15 +1,11 @@
-import { clientFor, InputError, fetchModelManifest, listOciAttestations, modelJson, signerJson, OUTPUT_VERSION, PolicyFailedError, verifyOci, type VerifyOciResult } from '@modelseal/core/internals';
+import { InputError, modelJson, signerJson, OUTPUT_VERSION } from '@modelseal/core/internals';
+import { clientFor, fetchModelManifest, listOciAttestations, PolicyFailedError, verifyOci, type VerifyOciResult } from '@modelseal/core/oci';
 import { attachDetails } from '../output.js';
-import { Command } from 'commander';
 import { progressBar } from '../progress.js';
-import { addRegistryOptions, registryOptionsFrom, trustOrPolicy, withInterrupt, type RegistryFlags, type TrustFlags } from '../oci-options.js';
+import { registryOptionsFrom, trustOrPolicy, withInterrupt, type RegistryFlags, type TrustFlags } from '../oci-options.js';
 import { printPolicyLines } from './pull.js';
 
 /** Flags `verify` gains for oci:// models (the rest of verify's flags are shared). */
-export function addOciVerifyOptions(cmd: Command): Command {
-  return addRegistryOptions(cmd).option('--no-download', 'oci:// only: compare the signed manifest with the registry manifest, downloading no layer (sha256 files-method signatures)');
-}
-
 export interface OciVerifyFlags extends RegistryFlags, TrustFlags {
   json?: boolean;
   quiet?: boolean;

@@ -1,4 +1,5 @@
-import { modelJson, signerJson, OUTPUT_VERSION, PolicyFailedError, pullModel, type PolicyReport } from '@modelseal/core/internals';
+import { modelJson, signerJson, OUTPUT_VERSION, type PolicyReport } from '@modelseal/core/internals';
+import { PolicyFailedError, pullModel } from '@modelseal/core/oci';
 import { attachDetails } from '../output.js';
 import { Command } from 'commander';
 import { progressBar } from '../progress.js';

@@ -1,4 +1,5 @@
-import { modelJson, OUTPUT_VERSION, pushModel } from '@modelseal/core/internals';
+import { modelJson, OUTPUT_VERSION } from '@modelseal/core/internals';
+import { pushModel } from '@modelseal/core/oci';
 import { attachDetails } from '../output.js';
 import { Command } from 'commander';
 import { addHashOptions, hashOptionsFrom, type HashFlags } from '../options.js';

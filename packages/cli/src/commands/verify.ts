@@ -6,7 +6,7 @@ import { Command } from 'commander';
 import { attachDetails, collect, printJson, printWarnings } from '../output.js';
 import { progressBar } from '../progress.js';
 import { addTrustOptions } from '../trust-flags.js';
-import { addOciVerifyOptions, verifyOciCommandAction } from './oci-verify.js';
+import { addOciVerifyOptions } from '../oci-options.js';
 
 /** The keyless flags are named as IdentityPolicy's fields, so they pass straight through. */
 interface Flags extends TrustSpec {
@@ -127,7 +127,8 @@ export function verifyCommand(): Command {
     .option('--cache <dir>', 'verification cache: unchanged files are not hashed again (the signature is checked every time; keep the folder as protected as the model)')
     .option('--audit-log <file>', 'append one JSON line per verification (success or failure) to this file')
     .action(async (model: string, flags: Flags) => {
-      if (model.startsWith('oci://')) return verifyOciCommandAction(model, flags);
+      // The registry client (node:http/https/tls) is loaded only for oci:// models.
+      if (model.startsWith('oci://')) return (await import('./oci-verify.js')).verifyOciCommandAction(model, flags);
       return verifyAction(model, flags);
     });
 }
