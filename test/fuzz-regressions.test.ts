@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadCertificates, ModelsealError, parseBundle, verifyEnvelope } from '@modelseal/core/internals';
+import { hashModel, loadCertificates, ModelsealError, parseBundle, verifyEnvelope } from '@modelseal/core/internals';
 
 /**
  * Inputs the fuzzer (`npm run fuzz`, test/fuzz/) found crashing, kept as
@@ -27,6 +28,17 @@ describe('fuzz regressions', () => {
     }
     expect(err).toBeInstanceOf(ModelsealError);
     expect((err as ModelsealError).code).toBe('CERT_BAD_EXTENSION');
+  });
+
+  // Found in CI: a header whose mode field GNU tar only warns about and Python's tarfile refuses.
+  it.each(files.filter((f) => f.startsWith('tar.')))('%s: an archive that standard readers read differently is refused', async (f) => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'modelseal-fuzz-'));
+    const tar = path.join(dir, 'model.tar');
+    copyFileSync(path.join(DIR, f), tar);
+    const err = await hashModel(tar).catch((e: unknown) => e);
+    rmSync(dir, { recursive: true, force: true });
+    expect(err).toBeInstanceOf(ModelsealError);
+    expect((err as ModelsealError).code).toMatch(/^TAR_/);
   });
 
   it('the fuzz harness replays every regression input without a finding', () => {

@@ -46,18 +46,7 @@ export function record(r: Row): void {
 
 // ---------- files, keys ----------
 
-/** Deterministic pseudo-random bytes (xorshift), so failures reproduce. */
-export function bytes(n: number, seed = 1): Buffer {
-  const b = Buffer.allocUnsafe(n);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    b[i] = x & 0xff;
-  }
-  return b;
-}
+export { bytes } from '../../packages/core/test/helpers.js';
 
 export function writeTree(root: string, files: Record<string, string | Uint8Array>): string {
   mkdirSync(root, { recursive: true });

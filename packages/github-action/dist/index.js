@@ -20512,6 +20512,9 @@ function checkChecksum(h, where) {
   if (!m || parseInt(m[1], 8) !== sum)
     throw refuse("TAR_CORRUPT", `${where}: not a tar header (checksum does not match; is it compressed in another format?)`);
 }
+function isBlank(f) {
+  return f.every((b) => b === 0 || b === 32);
+}
 function parseNumber(f, what, where) {
   if (f[0] === 128) {
     let n2 = 0;
@@ -20578,7 +20581,7 @@ function parseExtended(kind, body, where) {
   }
   return out;
 }
-var BLOCK, USTAR, GNU, utf8, PAX_PLAIN, PAX_VENDOR, UTF8_CHARSET, refuse, TarHeaderInspector, padding;
+var BLOCK, USTAR, GNU, utf8, PAX_PLAIN, PAX_VENDOR, UTF8_CHARSET, refuse, TarHeaderInspector, padding, NUMERIC_FIELDS;
 var init_tar_headers = __esm({
   "packages/core/dist/inputs/tar-headers.js"() {
     "use strict";
@@ -20683,6 +20686,9 @@ var init_tar_headers = __esm({
           throw refuse("TAR_AMBIGUOUS_HEADER", `${where}: a GNU header with data in the ustar prefix field (Python reads it as part of the name, GNU tar does not)`);
         }
         const size = parseNumber(h.subarray(124, 136), "size", where);
+        for (const [start, end, what] of NUMERIC_FIELDS)
+          if (!isBlank(h.subarray(start, end)))
+            parseNumber(h.subarray(start, end), what, where);
         const flag = String.fromCharCode(h[156]);
         if (flag === "x" || flag === "L") {
           if (this.pending)
@@ -20746,6 +20752,7 @@ var init_tar_headers = __esm({
       }
     };
     padding = (n) => (BLOCK - n % BLOCK) % BLOCK;
+    NUMERIC_FIELDS = [[100, 108, "mode"], [108, 116, "uid"], [116, 124, "gid"], [136, 148, "mtime"], [329, 337, "devmajor"], [337, 345, "devminor"]];
   }
 });
 

@@ -140,6 +140,9 @@ export class TarHeaderInspector extends Transform {
       throw refuse('TAR_AMBIGUOUS_HEADER', `${where}: a GNU header with data in the ustar prefix field (Python reads it as part of the name, GNU tar does not)`);
     }
     const size = parseNumber(h.subarray(124, 136), 'size', where);
+    // Fields we do not use must still read the same everywhere: Python's tarfile refuses the whole
+    // header over a bad mode or mtime that GNU tar only warns about (found by the tar fuzz oracle).
+    for (const [start, end, what] of NUMERIC_FIELDS) if (!isBlank(h.subarray(start, end))) parseNumber(h.subarray(start, end), what, where);
     const flag = String.fromCharCode(h[156]!);
     if (flag === 'x' || flag === 'L') {
       if (this.pending) throw refuse('TAR_EXTENDED_HEADER_REPEATED', `${where}: two extended headers in a row (readers keep different ones)`);
@@ -216,6 +219,14 @@ function checkChecksum(h: Buffer, where: string): void {
   for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : h[i]!;
   const m = /^ *([0-7]+)[ \0]*$/.exec(h.toString('latin1', 148, 156));
   if (!m || parseInt(m[1]!, 8) !== sum) throw refuse('TAR_CORRUPT', `${where}: not a tar header (checksum does not match; is it compressed in another format?)`);
+}
+
+/** The numeric header fields besides size: mode, uid, gid, mtime, and the ustar device numbers. */
+const NUMERIC_FIELDS: ReadonlyArray<[number, number, string]> = [[100, 108, 'mode'], [108, 116, 'uid'], [116, 124, 'gid'], [136, 148, 'mtime'], [329, 337, 'devmajor'], [337, 345, 'devminor']];
+
+/** An unset field (NULs and spaces only): every reader takes it as 0. */
+function isBlank(f: Buffer): boolean {
+  return f.every((b) => b === 0 || b === 0x20);
 }
 
 /**
