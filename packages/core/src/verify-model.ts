@@ -283,19 +283,32 @@ export async function checkModelAgainst(modelPath: string, signed: Manifest, opt
 }
 
 /**
+ * How to hash a model to check it against a signed manifest: the recorded
+ * serialization; ignore paths exactly as recorded (plus the caller's and the
+ * signature file if it lies inside the model), or, for older signatures that
+ * record none, the `.git*` defaults unless turned off. The one rule for
+ * `verifyModel`, `openVerified` and everything else that checks a model.
+ */
+export function verificationHashOptions(modelPath: string, signed: Manifest, signaturePath: string, opts: Pick<VerifyOptions, 'ignorePaths' | 'ignoreGitPaths'> = {}): HashOptions {
+  const s = signed.serialization;
+  return {
+    ...hashOptionsFor(s),
+    ignorePaths: [...(s.ignorePaths ?? []), ...(opts.ignorePaths ?? [])],
+    ignoreGitPaths: s.ignorePaths ? false : (opts.ignoreGitPaths ?? true),
+    signatureName: signatureNameInside(modelPath, signaturePath) ?? null,
+  };
+}
+
+/**
  * Hashes the model as the signature says it was hashed. Ignore paths: when
  * the signature records them, exactly those (plus the caller's and the
  * signature file, if it lies inside the model); when it records none (older
  * signers), the `.git*` defaults unless turned off. Only signed files are read.
  */
 async function recompute(modelPath: string, signed: Manifest, signaturePath: string, signedPaths: ReadonlySet<string>, opts: Omit<VerifyOptions, 'trust'>): Promise<{ details: HashDetails; notCovered: string[] }> {
-  const s = signed.serialization;
   const inside = signatureNameInside(modelPath, signaturePath);
   const hashOpts: HashOptions = {
-    ...hashOptionsFor(s),
-    ignorePaths: [...(s.ignorePaths ?? []), ...(opts.ignorePaths ?? [])],
-    ignoreGitPaths: s.ignorePaths ? false : (opts.ignoreGitPaths ?? true),
-    signatureName: inside ?? null,
+    ...verificationHashOptions(modelPath, signed, signaturePath, opts),
     onlyPaths: signedPaths,
     ...(opts.known ? { known: opts.known } : {}),
     ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),

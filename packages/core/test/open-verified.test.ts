@@ -1,4 +1,4 @@
-import { openSync, readFileSync, utimesSync, writeFileSync, closeSync, writeSync, statSync, rmSync, symlinkSync, renameSync } from 'node:fs';
+import { mkdirSync, openSync, readFileSync, utimesSync, writeFileSync, closeSync, writeSync, statSync, rmSync, symlinkSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadCertificates, loadPolicy, ModelMismatchError, openVerified, signModel, keySigner, type AuditEvent, type VerifiedModel } from '@modelseal/core';
@@ -114,13 +114,29 @@ describe('openVerified: files manifests', () => {
     expect(await codeOf(openVerified(m2.dir, {}))).toBe('MISSING_TRUST');
   });
 
-  it('refuses model_signing v0.2 signatures as an unsupported format, as verifyModel does', async () => {
+  it('reads model_signing signatures as verifyModel does (the shipped v0.2 fixture fails its own signature check there too)', async () => {
     const trust = { certificateAuthorities: loadCertificates(path.join(FIXTURES, 'keys/certificate/ca-cert.pem')) };
-    expect(await codeOf(openVerified(path.join(FIXTURES, 'v0.2.0-certificate'), { trust }))).toBe('UNSUPPORTED_FORMAT_VERSION');
+    expect(await codeOf(openVerified(path.join(FIXTURES, 'v0.2.0-certificate'), { trust }))).toBe('SIGNATURE_INVALID');
     // and opens a v1.0 one, reading its files
     const h = await openVerified(path.join(FIXTURES, 'v1.0.0-certificate'), { trust });
     expect([...h.files].sort()).toEqual(['signme-1', 'signme-2']);
     expect((await h.readFile('signme-1')).equals(readFileSync(path.join(FIXTURES, 'v1.0.0-certificate/signme-1')))).toBe(true);
+  });
+
+  it('applies exactly verifyModel\'s ignore rule: recorded ignores, no .git defaults then, a detached signature\'s name not ignored', async () => {
+    const dir = tempDir();
+    const m = path.join(dir, 'model');
+    mkdirSync(path.join(m, '.git'), { recursive: true });
+    writeFileSync(path.join(m, 'w.bin'), bytes(100, 5));
+    writeFileSync(path.join(m, '.git/HEAD'), 'ref');
+    const k = keys();
+    const sig = path.join(dir, 'release.sig');
+    await signModel(m, { signer: keySigner(k.privateKey), signaturePath: sig, hash: { ignoreGitPaths: false } });
+    const h = await openVerified(m, { trust: { publicKey: k.publicKey }, signaturePath: sig });
+    expect([...h.files].sort()).toEqual(['.git/HEAD', 'w.bin']);
+    // an unsigned file named like the detached signature is an extra file, as in verifyModel
+    writeFileSync(path.join(m, 'release.sig'), 'planted');
+    expect(await codeOf(openVerified(m, { trust: { publicKey: k.publicKey }, signaturePath: sig }))).toBe('MODEL_MISMATCH');
   });
 
   it('a single-file model reads as "."', async () => {

@@ -30006,14 +30006,19 @@ async function checkModelAgainst(modelPath, signed, opts) {
     warnings.push(`unsigned files allowed by --ignore-unsigned-files: ${unsignedFiles.join(", ")}`);
   return { differences: d, actual, warnings, notCovered, unsignedFiles, reused };
 }
-async function recompute(modelPath, signed, signaturePath, signedPaths, opts) {
+function verificationHashOptions(modelPath, signed, signaturePath, opts = {}) {
   const s = signed.serialization;
-  const inside = signatureNameInside(modelPath, signaturePath);
-  const hashOpts = {
+  return {
     ...hashOptionsFor(s),
     ignorePaths: [...s.ignorePaths ?? [], ...opts.ignorePaths ?? []],
     ignoreGitPaths: s.ignorePaths ? false : opts.ignoreGitPaths ?? true,
-    signatureName: inside ?? null,
+    signatureName: signatureNameInside(modelPath, signaturePath) ?? null
+  };
+}
+async function recompute(modelPath, signed, signaturePath, signedPaths, opts) {
+  const inside = signatureNameInside(modelPath, signaturePath);
+  const hashOpts = {
+    ...verificationHashOptions(modelPath, signed, signaturePath, opts),
     onlyPaths: signedPaths,
     ...opts.known ? { known: opts.known } : {},
     ...opts.onProgress ? { onProgress: opts.onProgress } : {}
@@ -78884,6 +78889,7 @@ var init_open_verified = __esm({
     init_bundle();
     init_errors();
     init_hash_model();
+    init_paths();
     init_algorithms();
     init_hf_snapshot();
     init_tar();
@@ -78891,7 +78897,6 @@ var init_open_verified = __esm({
     init_manifest();
     init_json();
     init_sign_model();
-    init_statement();
     init_verify_model();
     init_audit();
     init_trust_decision();

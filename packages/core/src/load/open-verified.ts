@@ -1,10 +1,10 @@
 import { constants as fsc, promises as fsp, type BigIntStats } from 'node:fs';
-import path from 'node:path';
 import { constants as bufferConstants } from 'node:buffer';
 import { Readable } from 'node:stream';
-import { parseBundle, type ParsedBundle } from '../bundle.js';
-import { FormatError, InputError, VerificationError } from '../errors.js';
-import { hashOptionsFor, serializationFor } from '../hash-model.js';
+import { parseBundle } from '../bundle.js';
+import { InputError, VerificationError } from '../errors.js';
+import { serializationFor } from '../hash-model.js';
+import { ignorePathInModel } from '../paths.js';
 import { createHasher, type StreamHasher } from '../hashing/algorithms.js';
 import { resolveModelPath } from '../inputs/hf-snapshot.js';
 import { isTarballPath } from '../inputs/tar.js';
@@ -12,9 +12,8 @@ import { fileState, walkModel, type FileState, type ModelFile } from '../inputs/
 import { parseShardName, type Manifest, type Serialization } from '../manifest.js';
 import type { PolicyReport } from '../policy/evaluate.js';
 import { signerJson as toSignerJson, type SignerJson } from '../report/json.js';
-import { defaultSignaturePath, signatureNameInside } from '../sign-model.js';
-import { LEGACY_DIGESTS_PREDICATE_TYPE } from '../statement.js';
-import { ModelMismatchError, readBundle, signedManifest, verifyEnvelope, type VerifiedSigner } from '../verify-model.js';
+import { defaultSignaturePath } from '../sign-model.js';
+import { ModelMismatchError, readBundle, signedManifest, verificationHashOptions, verifyEnvelope, type VerifiedSigner } from '../verify-model.js';
 import { auditEvent, type AuditEvent, type AuditFacts } from './audit.js';
 import { checkTrustChoice, decideByPolicy, PolicyVerdictError, type LoadTrustOptions } from './trust-decision.js';
 import { VerificationCacheSession, type VerificationCacheOptions } from './verification-cache.js';
@@ -96,7 +95,6 @@ export async function openVerified(model: string, o: OpenVerifiedOptions): Promi
     if (isTarballPath(modelPath)) throw new InputError('BAD_MODEL_PATH', `${modelPath}: openVerified reads folders and single files; extract the tarball first`);
     const signaturePath = o.signaturePath ?? defaultSignaturePath(modelPath);
     const bundle = parseBundle(readBundle(signaturePath), signaturePath);
-    refuseLegacy(bundle);
     let signer: VerifiedSigner;
     let policy: PolicyReport | undefined;
     if (o.policy) {
@@ -129,25 +127,12 @@ export async function openVerified(model: string, o: OpenVerifiedOptions): Promi
   return handle;
 }
 
-/** model_signing v0.2 signed another statement another way: say so, as verifyModel does, rather than "signature invalid". */
-function refuseLegacy(b: ParsedBundle): void {
-  let predicateType: unknown;
-  try {
-    predicateType = (JSON.parse(b.payload.toString('utf8')) as { predicateType?: unknown }).predicateType;
-  } catch {
-    return; // not JSON: signedManifest reports it, after the signature
-  }
-  if (predicateType === LEGACY_DIGESTS_PREDICATE_TYPE) {
-    throw new FormatError('UNSUPPORTED_FORMAT_VERSION', `signature uses predicate ${LEGACY_DIGESTS_PREDICATE_TYPE} (model_signing v0.2), which is not supported; re-sign with model_signing >= 1.0 or modelseal`);
-  }
-}
-
 /** Names, presence and (for shards) sizes, without reading a byte. */
 function checkFileSet(modelPath: string, signaturePath: string, m: Manifest): Map<string, Expected> {
   const s = m.serialization;
-  const inside = signatureNameInside(modelPath, signaturePath);
-  // The same ignores verifyModel hashes with: recorded ones, git paths, the signature itself.
-  const ignorePaths = serializationFor({ ...hashOptionsFor(s), signatureName: inside ?? path.basename(signaturePath) }).ignorePaths ?? [];
+  // Exactly the ignores verifyModel hashes with (one function decides them for both).
+  const hashOpts = verificationHashOptions(modelPath, m, signaturePath);
+  const ignorePaths = serializationFor({ ...hashOpts, ignorePaths: (hashOpts.ignorePaths ?? []).map((p: string) => ignorePathInModel(p, modelPath)) }).ignorePaths ?? [];
   const walked = walkModel(modelPath, { ignorePaths, allowSymlinks: s.allowSymlinks });
   const want = new Map<string, Expected['resources']>();
   for (const r of m.resources) {
