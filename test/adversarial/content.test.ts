@@ -9,7 +9,7 @@ import { appendFileSync, readFileSync, renameSync, rmSync, truncateSync, writeFi
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { signModel, verifyModel, type VerifyOptions } from '@modelseal/core/internals';
-import { all, bytes, copyModel, makeKeys, tmp, writeTree, type Check, type Keys } from './harness.js';
+import { all, bytes, copyModel, makeKeys, tmp, writeTree, type Check, type Keys, mismatch } from './harness.js';
 
 const SHARD = 1000;
 let k: Keys;
@@ -48,17 +48,6 @@ function verifyCheck(name: string, model: string, e: Omit<Check, 'category' | 'n
     lib: () => verifyModel(model, opts),
     cli: ['verify', model, '--key', k.pubFile, ...(o.ignoreUnsigned ? ['--ignore-unsigned-files'] : [])],
     ...e,
-  };
-}
-
-/** MODEL_MISMATCH with exactly these differences, in the error's details and the CLI JSON. */
-function mismatch(d: { changed?: string[]; missing?: string[]; extra?: string[] }) {
-  const want = { changed: d.changed ?? [], missing: d.missing ?? [], extra: d.extra ?? [] };
-  return {
-    exit: 1 as const,
-    code: 'MODEL_MISMATCH',
-    libCheck: (o: { error?: { details?: Record<string, unknown> } }) => expect(o.error?.details?.differences).toEqual(want),
-    jsonCheck: (j: { differences?: unknown }) => expect(j.differences).toEqual(want),
   };
 }
 

@@ -275,3 +275,14 @@ export async function policyBoth(c: PolicyCheck, evaluate: () => Promise<PolicyR
 }
 
 export { VerificationError };
+
+/** MODEL_MISMATCH with exactly these differences, in the error's details and the CLI JSON. */
+export function mismatch(d: { changed?: string[]; missing?: string[]; extra?: string[] }) {
+  const want = { changed: d.changed ?? [], missing: d.missing ?? [], extra: d.extra ?? [] };
+  return {
+    exit: 1 as const,
+    code: 'MODEL_MISMATCH',
+    libCheck: (o: { error?: { details?: Record<string, unknown> } }) => expect(o.error?.details?.differences).toEqual(want),
+    jsonCheck: (j: { differences?: unknown }) => expect(j.differences).toEqual(want),
+  };
+}

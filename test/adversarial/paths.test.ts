@@ -10,7 +10,7 @@ import { linkSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:f
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { computeRootDigest, compareResourceNames, signModel, verifyModel, type HashOptions } from '@modelseal/core/internals';
-import { all, bytes, copyModel, makeKeys, signStatement, statementOf, tmp, writeTree, type Check, type Keys } from './harness.js';
+import { all, bytes, copyModel, makeKeys, signStatement, statementOf, tmp, writeTree, type Check, type Keys, mismatch } from './harness.js';
 
 let k: Keys;
 let work: string;
@@ -42,16 +42,6 @@ function signCheck(name: string, model: string, hash: HashOptions, e: Omit<Check
     ...e,
   };
 }
-
-const mismatch = (d: { changed?: string[]; missing?: string[]; extra?: string[] }) => {
-  const want = { changed: d.changed ?? [], missing: d.missing ?? [], extra: d.extra ?? [] };
-  return {
-    exit: 1 as const,
-    code: 'MODEL_MISMATCH',
-    libCheck: (o: { error?: { details?: Record<string, unknown> } }) => expect(o.error?.details?.differences).toEqual(want),
-    jsonCheck: (j: { differences?: unknown }) => expect(j.differences).toEqual(want),
-  };
-};
 
 describe('symlinks', () => {
   it('signing: refused without --allow-symlinks; followed inside the model with it; refused when it leaves the model', async () => {

@@ -28,7 +28,7 @@ export type { ErrorFamily } from './errors.js';
 /** MODEL_MISMATCH: the model differs from what was signed; `.differences` lists changed, missing and extra names. */
 export { ModelMismatchError } from './verify-model.js';
 /** POLICY_FAILED: the policy's verdict was fail; `.report` says which rules failed and why. */
-export { PolicyVerdictError } from './load/trust-decision.js';
+export { PolicyVerdictError } from './policy/verdict-error.js';
 
 // ---- hashing ---------------------------------------------------------------
 /** Hashes a model folder, file or tarball into its OMS manifest. */

@@ -78850,11 +78850,20 @@ var init_github_source = __esm({
   }
 });
 
+// packages/core/dist/policy/verdict-error.js
+var init_verdict_error = __esm({
+  "packages/core/dist/policy/verdict-error.js"() {
+    "use strict";
+    init_errors();
+  }
+});
+
 // packages/core/dist/load/audit.js
 var init_audit = __esm({
   "packages/core/dist/load/audit.js"() {
     "use strict";
     init_errors();
+    init_verdict_error();
     init_json();
   }
 });
@@ -78865,6 +78874,7 @@ var init_trust_decision = __esm({
     "use strict";
     init_errors();
     init_evaluate();
+    init_verdict_error();
     init_trusted_root();
     init_json();
     init_verify_model();
@@ -78975,6 +78985,7 @@ var init_internals = __esm({
     init_verify_audited();
     init_verification_cache();
     init_audit();
+    init_verdict_error();
     init_trust_decision();
     init_hf_snapshot();
     init_trust_decision();
@@ -78994,7 +79005,7 @@ var init_dist6 = __esm({
     init_errors();
     init_errors();
     init_verify_model();
-    init_trust_decision();
+    init_verdict_error();
     init_hash_model();
     init_statement();
     init_keys();

@@ -1,5 +1,6 @@
+import { PolicyVerdictError } from '@modelseal/core/internals';
 import { InputError, modelJson, signerJson, OUTPUT_VERSION } from '@modelseal/core/internals';
-import { clientFor, fetchModelManifest, listOciAttestations, PolicyFailedError, verifyOci, type VerifyOciResult } from '@modelseal/core/oci';
+import { clientFor, fetchModelManifest, listOciAttestations, verifyOci, type VerifyOciResult } from '@modelseal/core/oci';
 import { attachDetails } from '../output.js';
 import { progressBar } from '../progress.js';
 import { registryOptionsFrom, trustOrPolicy, withInterrupt, type RegistryFlags, type TrustFlags } from '../oci-options.js';
@@ -41,8 +42,8 @@ export async function verifyOciCommandAction(reference: string, f: OciVerifyFlag
     if (r.policy) process.stdout.write(printPolicyLines(r.policy));
     process.stdout.write(describe(r));
   } catch (err) {
-    if (!f.json && err instanceof PolicyFailedError) process.stdout.write(printPolicyLines(err.report));
-    attachDetails(err, { reference, ...(err instanceof PolicyFailedError ? { policy: err.report } : {}) });
+    if (!f.json && err instanceof PolicyVerdictError) process.stdout.write(printPolicyLines(err.report));
+    attachDetails(err, { reference, ...(err instanceof PolicyVerdictError ? { policy: err.report } : {}) });
     throw err;
   }
 }

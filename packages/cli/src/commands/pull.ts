@@ -1,5 +1,6 @@
+import { PolicyVerdictError } from '@modelseal/core/internals';
 import { modelJson, signerJson, OUTPUT_VERSION, type PolicyReport } from '@modelseal/core/internals';
-import { PolicyFailedError, pullModel } from '@modelseal/core/oci';
+import { pullModel } from '@modelseal/core/oci';
 import { attachDetails } from '../output.js';
 import { Command } from 'commander';
 import { progressBar } from '../progress.js';
@@ -46,8 +47,8 @@ export function pullCommand(): Command {
         process.stderr.write(`pulled ${r.reference}@${r.digest}: ${r.files} files, ${r.bytes} bytes, verified -> ${r.destination}\n`);
         process.stdout.write(`${r.destination}\n`);
       } catch (err) {
-        if (!f.json && err instanceof PolicyFailedError) process.stdout.write(printPolicyLines(err.report));
-        attachDetails(err, { reference, ...(err instanceof PolicyFailedError ? { policy: err.report } : {}) });
+        if (!f.json && err instanceof PolicyVerdictError) process.stdout.write(printPolicyLines(err.report));
+        attachDetails(err, { reference, ...(err instanceof PolicyVerdictError ? { policy: err.report } : {}) });
         throw err;
       }
     });

@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import { InputError } from '../errors.js';
 import type { Manifest } from '../manifest.js';
 import type { PolicyReport } from '../policy/evaluate.js';
+import { PolicyVerdictError } from '../policy/verdict-error.js';
 import { errorJson, modelJson, type ErrorJson, type ModelJson, type SignerJson } from '../report/json.js';
 
 /**
@@ -12,6 +13,7 @@ import { errorJson, modelJson, type ErrorJson, type ModelJson, type SignerJson }
  * later show what each server loaded. The shapes inside are the shared ones of
  * `report/json.ts`, so an event's `signer` reads like `verify --json`'s.
  */
+
 export const AUDIT_EVENT_VERSION = 1;
 
 /** One verification, as an audit trail records it (one JSON line in `--audit-log`). */
@@ -105,4 +107,13 @@ export function appendAuditEvent(file: string, event: AuditEvent): void {
   } finally {
     closeSync(fd);
   }
+}
+
+/** The event of a failed verification: a failed policy still says which rules failed and who signed. */
+export function failureEvent(facts: AuditFacts, err: unknown, stage?: string): AuditEvent {
+  if (err instanceof PolicyVerdictError) {
+    facts.policy = { file: err.file, ...(stage ? { stage } : {}), report: err.report };
+    if (err.signer) facts.signer = err.signer;
+  }
+  return auditEvent({ ...facts, error: err });
 }

@@ -14,8 +14,8 @@ import type { PolicyReport } from '../policy/evaluate.js';
 import { signerJson as toSignerJson, type SignerJson } from '../report/json.js';
 import { defaultSignaturePath } from '../sign-model.js';
 import { ModelMismatchError, readBundle, signedManifest, verificationHashOptions, verifyEnvelope, type VerifiedSigner } from '../verify-model.js';
-import { auditEvent, type AuditEvent, type AuditFacts } from './audit.js';
-import { checkTrustChoice, decideByPolicy, PolicyVerdictError, type LoadTrustOptions } from './trust-decision.js';
+import { auditEvent, failureEvent, type AuditEvent, type AuditFacts } from './audit.js';
+import { checkTrustChoice, decideByPolicy, type LoadTrustOptions } from './trust-decision.js';
 import { VerificationCacheSession, type VerificationCacheOptions } from './verification-cache.js';
 
 /** `openVerified`'s options: a trust or a policy, plus cache and audit sink. */
@@ -116,11 +116,7 @@ export async function openVerified(model: string, o: OpenVerifiedOptions): Promi
     }
     handle = makeHandle(modelPath, manifest, signer, signerJson, policy, expected, cache, auditEvent(facts));
   } catch (err) {
-    if (err instanceof PolicyVerdictError) {
-      facts.policy = { file: err.file, ...(o.stage ? { stage: o.stage } : {}), report: err.report };
-      if (err.signer) facts.signer = err.signer;
-    }
-    o.onAudit?.(auditEvent({ ...facts, error: err }));
+    o.onAudit?.(failureEvent(facts, err, o.stage));
     throw err;
   }
   o.onAudit?.(handle.event);

@@ -3,8 +3,10 @@ import type { ParsedBundle } from '../bundle.js';
 import { InputError, ModelsealError, VerificationError } from '../errors.js';
 import type { LoadedPolicy, PolicySigner } from '../policy/load.js';
 import { evaluatePolicy, type PolicyReport } from '../policy/evaluate.js';
+import { PolicyVerdictError } from '../policy/verdict-error.js';
+
 import { publicGoodTrustedRoot } from '../sigstore/trusted-root.js';
-import { signerJson, type SignerJson } from '../report/json.js';
+import { signerJson } from '../report/json.js';
 import { verifyEnvelope, type Trust, type VerifiedSigner } from '../verify-model.js';
 
 /** What a load-time verification trusts: one trust, or a release policy (its signers, provenance and approvals). */
@@ -21,19 +23,6 @@ export interface LoadTrustOptions {
   signaturePath?: string;
   /** when certificates must be valid; default now */
   at?: Date;
-}
-
-/** The policy's verdict was fail: the report says which rules failed and why. */
-export class PolicyVerdictError extends VerificationError {
-  constructor(
-    readonly file: string,
-    readonly report: PolicyReport,
-    /** the policy signer whose signature holds, when one does (the other rules failed) */
-    readonly signer?: SignerJson,
-  ) {
-    const failed = report.rules.filter((r) => !r.ok);
-    super('POLICY_FAILED', `policy ${file}: ${failed.length} rule(s) failed: ${failed.map((r) => `${r.rule} (${r.detail})`).join('; ')}`);
-  }
 }
 
 /** Exactly one of a trust and a policy; a stage only with a policy. */

@@ -6,8 +6,8 @@ import { manifestDigest } from '../manifest-digest.js';
 import type { PolicyReport } from '../policy/evaluate.js';
 import { defaultSignaturePath } from '../sign-model.js';
 import { assertModelPath, ModelMismatchError, readBundle, signedManifest, verifyEnvelope, verifyModel, type VerifyResult } from '../verify-model.js';
-import { auditEvent, type AuditEvent, type AuditFacts } from './audit.js';
-import { checkTrustChoice, decideByPolicy, PolicyVerdictError, type LoadTrustOptions } from './trust-decision.js';
+import { auditEvent, failureEvent, type AuditEvent, type AuditFacts } from './audit.js';
+import { checkTrustChoice, decideByPolicy, type LoadTrustOptions } from './trust-decision.js';
 import { VerificationCacheSession, type VerificationCacheOptions } from './verification-cache.js';
 
 /** `verifyModelAudited`'s options: a trust or a policy, plus cache and audit sink. */
@@ -104,11 +104,7 @@ export async function verifyModelAudited(model: string, o: AuditedVerifyOptions)
       event: auditEvent(facts),
     };
   } catch (err) {
-    if (err instanceof PolicyVerdictError) {
-      facts.policy = { file: err.file, ...(o.stage ? { stage: o.stage } : {}), report: err.report };
-      if (err.signer) facts.signer = err.signer;
-    }
-    o.onAudit?.(auditEvent({ ...facts, error: err }));
+    o.onAudit?.(failureEvent(facts, err, o.stage));
     throw err;
   }
   // Outside the try: an audit sink that fails is that error, not a second event.

@@ -9,6 +9,6 @@ export { attachBundle, readBundles, bundlePredicateType, type ReferredBundle } f
 export { parseModelManifest, modelConfig, modelManifest, layerFor, type ModelLayer } from './modelpack.js';
 export { clientFor, fetchModelManifest, signatureCandidates, type RegistryOptions, type RemoteModel } from './remote-model.js';
 export { pushModel, type PushOptions, type PushResult } from './push.js';
-export { pullModel, PolicyFailedError, type PullOptions, type PullResult } from './pull.js';
+export { pullModel, type PullOptions, type PullResult } from './pull.js';
 export { verifyOci, NO_DOWNLOAD_PROVES, NO_DOWNLOAD_DOES_NOT_PROVE, type VerifyOciOptions, type VerifyOciResult } from './verify-oci.js';
 export { ociAttestations, listOciAttestations, type OciAttestationRow } from './attestations.js';

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { PolicyVerdictError } from '../policy/verdict-error.js';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { parseBundle } from '../bundle.js';
-import { FormatError, InputError, ModelsealError, VerificationError } from '../errors.js';
+import { FormatError, InputError, ModelsealError } from '../errors.js';
 import type { HashProgress } from '../hash-model.js';
 import { createManifest, type Manifest, type ResourceDescriptor, type Serialization } from '../manifest.js';
 import type { LoadedPolicy } from '../policy/load.js';
@@ -45,13 +46,6 @@ export interface PullResult {
 }
 
 /** The policy did not pass: the report is attached for printing. */
-export class PolicyFailedError extends VerificationError {
-  constructor(readonly report: PolicyReport, what: string) {
-    const failed = report.rules.filter((x) => !x.ok).map((x) => x.rule);
-    super('POLICY_FAILED', `${what}: ${failed.length} rule(s) failed: ${failed.join(', ')}`);
-  }
-}
-
 /**
  * Pulls a model into `dest`: every layer streamed into a temporary folder
  * beside `dest` through SHA-256, the signature (and policy) verified against
@@ -221,7 +215,7 @@ async function checkCandidates(
         if (sigInModel) throw new InputError('OCI_SIGNATURE_NAME_TAKEN', `${model.reference}: the model has a layer named ${DEFAULT_SIGNATURE_NAME}; a policy check needs that name for the signature`);
         const report = await evaluatePolicy(dir, o.policy, { attestations: ociAttestations(model.digest, client), signaturePath: sigFile, ...(o.stage ? { stage: o.stage } : {}) });
         if (report.ok) return { signature: c.where, policy: report };
-        firstError ??= new PolicyFailedError(report, `${model.reference}@${model.digest}: policy`);
+        firstError ??= new PolicyVerdictError(`${o.policy.file} (${model.reference}@${model.digest})`, report);
         continue;
       }
       const m = streamed(s);
